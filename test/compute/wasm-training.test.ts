@@ -86,7 +86,7 @@ describe('Conv2DBackpropFilter (the filter gradient of conv2d)', () => {
       const fs = values(c.f.reduce((a, b) => a * b), 6);
       await agree(() => {
         const x = tf.tensor4d(xs, c.x);
-        return tf.grad((f: tf.Tensor4D) => tf.conv2d(x, f, c.stride, c.pad).square().sum())(tf.tensor4d(fs, c.f));
+        return tf.grad((f: tf.Tensor) => tf.conv2d(x, f as tf.Tensor4D, c.stride, c.pad).square().sum())(tf.tensor4d(fs, c.f));
       });
     });
   }
@@ -146,7 +146,7 @@ test('a tiny conv + embedding + LSTM-cell + soft-attention captioner trains on w
     tf.tidy(() => {
       const grid = tf.relu(tf.conv2d(images, w.conv as tf.Variable<tf.Rank.R4>, 2, 'same')); // [B, 8, 8, F]
       const regions = grid.reshape([B, -1, F]); // [B, P, F]
-      const P = regions.shape[1];
+      const P = regions.shape[1] as number; // regions per image
       const featProj = regions.reshape([B * P, F]).matMul(w.attFeat).reshape([B, P, A]); // [B, P, A]
       const embedded = tf.gather(w.embed, inputs); // [B, T, E]
       let h = tf.zeros([B, H]) as tf.Tensor2D;
