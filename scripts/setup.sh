@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what captioning-lab needs, and only what is missing:
+#   - Jupyter's nbconvert and client (to execute notebooks headlessly),
+#   - Chromium (to render figures as PNG/SVG),
+#     both from Debian/Ubuntu packages when apt-get is available, else it says what to install;
+#   - the npm packages (npm ci) when node_modules is missing or older than package-lock.json.
+# Safe to run again: a machine that has everything is left as it is.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+if ! jupyter nbconvert --version >/dev/null 2>&1; then
+  missing+=(jupyter-nbconvert jupyter-client)
+fi
+if [ -z "${CAPTIONING_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1 \
+  && ! command -v chromium-browser >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then
+  missing+=(chromium)
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+    echo "setup: installing ${missing[*]} (Debian packages)"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: please install: ${missing[*]} (Jupyter nbconvert + jupyter_client, and Chromium or Chrome;" >&2
+    echo "       set CAPTIONING_CHROMIUM to the browser binary if it is not on PATH)" >&2
+    exit 1
+  fi
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  # onnxruntime-node (pulled in later by transformers.js) must not try to download CUDA files.
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
+fi
+echo "setup: ready ($(node --version), $(jupyter nbconvert --version 2>/dev/null | head -1 | sed 's/^/nbconvert /'))"
