@@ -96,6 +96,18 @@ test('a forced backend that fails to load is an error, not a silent fallback', a
   );
 });
 
+test('forcing the native backend: it loads where installed, else the real reason is the error', async () => {
+  process.env[BACKEND_ENV_VAR] = 'node';
+  if (isInstalled('@tensorflow/tfjs-node')) {
+    assert.equal((await selectBackend({ log: null })).kind, 'node');
+    return;
+  }
+  await assert.rejects(
+    selectBackend({ log: null }),
+    /CAPTIONING_BACKEND=node was asked for, but it failed to load: @tensorflow\/tfjs-node is not installed/,
+  );
+});
+
 test('when nothing loads, the error lists every reason', async () => {
   const loaders = Object.fromEntries(
     (['node-gpu', 'node', 'wasm', 'cpu'] as const).map((k) => [k, failing(`${k} broken`)]),
