@@ -4,6 +4,7 @@
  *   npx captioning --help
  *   npx captioning env                 # machine, versions, compute backend
  *   npx captioning notebooks           # execute every notebook headlessly
+ *   npx captioning score --annotations A --results R   # COCO caption metrics
  *
  * Subcommands that later issues fill are listed with the issue that builds them, and say so
  * when called, so that `--help` shows the whole shape of the tool from the start.
@@ -14,6 +15,8 @@ import { installedVersion } from '../compute/environment';
 import { closeRenderer } from '../viz/renderer';
 import { envCommand } from './env';
 import { notebooksCommand } from './notebooks';
+import { scoreCommand } from './score';
+import { benchCommand } from './bench';
 
 /** A subcommand whose implementation has not landed yet. */
 class NotBuiltYet extends Error {}
@@ -31,7 +34,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  for (const command of [envCommand(), notebooksCommand()]) {
+  for (const command of [envCommand(), notebooksCommand(), scoreCommand(), benchCommand()]) {
     program.addCommand(command.copyInheritedSettings(program));
   }
 
@@ -52,13 +55,6 @@ export function buildProgram(): Command {
     .option('--split <split>', 'val | test', 'test')
     .option('--beam <size>', 'beam size', '3')
     .action(notBuiltYet('eval', 'issue #6 (Show, Attend and Tell)'));
-  program
-    .command('score')
-    .description('score a COCO result file against caption annotations')
-    .option('--annotations <file>', 'COCO caption annotations or a Karpathy split file')
-    .option('--results <file>', 'COCO result file: [{image_id, caption}]')
-    .option('--split <split>', 'split of a Karpathy file to evaluate')
-    .action(notBuiltYet('score', 'issue #3 (caption metrics)'));
 
   const runs = program.command('runs').description('list, show, compare and remove tracked runs');
   for (const [name, description] of [
@@ -70,7 +66,6 @@ export function buildProgram(): Command {
     runs.command(name).description(description).action(notBuiltYet(`runs ${name}`, 'issue #5 (experiment tracking)'));
   }
   program.command('report').description('build report/ from results/').action(notBuiltYet('report', 'issue #5 (experiment tracking)'));
-  program.command('bench').description('time training steps, decoding, feature extraction and scoring').action(notBuiltYet('bench', 'issue #9 (performance)'));
   return program;
 }
 
