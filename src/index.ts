@@ -14,3 +14,28 @@ export type { EnvironmentReport } from './compute/environment';
 export { show, exportFigure } from './viz/display';
 export { closeRenderer } from './viz/renderer';
 export type { Figure } from './viz/renderer';
+
+// datasets
+export { SPLITS, DatasetError, formatProblem, formatLoadReport, imagePath, imagesOf, countSplits, datasetFingerprint } from './data/dataset';
+export type { Caption, CaptionDataset, DatasetImage, DatasetProblem, LoadReport, LoadMode, RestvalPolicy, Split } from './data/dataset';
+export { loadKarpathy, KARPATHY_SPLITS } from './data/karpathy';
+export type { LoadOptions } from './data/karpathy';
+export { loadCocoCaptions } from './data/coco-captions';
+export type { CocoLoadOptions } from './data/coco-captions';
+export { loadDataset, detectFormat } from './data/load';
+export { vocabularyTokens } from './data/tokenize';
+export { Vocabulary, buildVocabulary, encodeCaptions, vocabularyCoverage, SPECIAL_TOKENS, PAD_ID, START_ID, END_ID, UNK_ID, DEFAULT_VOCABULARY_OPTIONS } from './data/vocabulary';
+export type { VocabularyOptions, EncodedCaptions, OverLengthPolicy } from './data/vocabulary';
+export { loadImage, loadImageTensor, loadImageBatch, imageBatchTensor, imageDataUri, NORMALISATIONS, NORMALISATION_NAMES } from './data/images';
+export type { ImageOptions, DecodedImage, ImageBatch, Normalisation, NormalisationName, ResizeMode } from './data/images';
+export { planBatches, captionBatches, imageCaptionBatches, makeCaptionBatch, batchTensors } from './data/batches';
+export type { BatchOptions, CaptionBatch, ImageCaptionBatch, BatchTensors } from './data/batches';
+export { createRng, seededPermutation } from './data/random';
+export type { Rng, Seed } from './data/random';
+export { SCENES_QUICK, ensureScenes, generateScenes, readScenesManifest, resolveScenesParams } from './data/scenes/generate';
+export type { ScenesParams, ScenesInfo, ScenesManifest } from './data/scenes/generate';
+export { sceneAnnotations } from './data/scenes/annotations';
+export type { SceneAnnotations, SceneObjectAnnotation } from './data/scenes/annotations';
+export { datasetStatistics, checkDataset, formatCheck } from './data/check';
+export type { DatasetStatistics, CheckResult } from './data/check';
+export { captionLengthFigure, captionsPerImageFigure, wordFrequencyFigure, imageGridFigure, gridFigure } from './viz/data-figures';

@@ -13,6 +13,7 @@ import { Command, CommanderError } from 'commander';
 
 import { installedVersion } from '../compute/environment';
 import { closeRenderer } from '../viz/renderer';
+import { dataCommand } from './data';
 import { envCommand } from './env';
 import { notebooksCommand } from './notebooks';
 import { scoreCommand } from './score';
@@ -34,13 +35,9 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  for (const command of [envCommand(), notebooksCommand(), scoreCommand(), benchCommand()]) {
+  for (const command of [envCommand(), notebooksCommand(), dataCommand(), scoreCommand(), benchCommand()]) {
     program.addCommand(command.copyInheritedSettings(program));
   }
-
-  const data = program.command('data').description('generate and check datasets');
-  data.command('scenes').description('generate the embedded scenes dataset').action(notBuiltYet('data scenes', 'issue #4 (datasets)'));
-  data.command('check').description('validate a Karpathy-format dataset and its images').action(notBuiltYet('data check', 'issue #4 (datasets)'));
 
   program
     .command('train')
