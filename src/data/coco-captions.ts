@@ -19,6 +19,8 @@ import {
   type DatasetImage,
   FileIndex,
   jsonType,
+  isId,
+  isRecord,
   ProblemLog,
   quote,
   readJsonFile,
@@ -36,14 +38,6 @@ export interface CocoLoadOptions extends LoadOptions {
 }
 
 const IMAGE_FIELDS = new Set(['id', 'file_name']);
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isId(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
-}
 
 /** The split a COCO annotation file's name implies (`captions_val2014.json` -> val). */
 export function splitFromFileName(file: string): Split | undefined {

@@ -166,6 +166,16 @@ export function readJsonFile(file: string): unknown {
   }
 }
 
+/** A JSON object (not an array, not null). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A valid image, caption or annotation id: a whole number >= 0. */
+export function isId(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}
+
 /** JSON type of a value for messages: `string`, `number`, `array`, `null`, … */
 export function jsonType(value: unknown): string {
   if (value === null) return 'null';

@@ -28,6 +28,8 @@ import {
   jsonType,
   type LoadMode,
   type LoadReport,
+  isId,
+  isRecord,
   ProblemLog,
   quote,
   readJsonFile,
@@ -54,14 +56,6 @@ export const KARPATHY_SPLITS = ['train', 'restval', 'val', 'test'] as const;
 
 const IMAGE_FIELDS = new Set(['filepath', 'filename', 'imgid', 'split', 'sentences', 'sentids', 'cocoid']);
 const SENTENCE_FIELDS = new Set(['tokens', 'raw', 'imgid', 'sentid']);
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function isId(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
-}
 
 /** Fields of `record` other than `known`, or undefined when there are none. */
 export function extraFields(record: Record<string, unknown>, known: Set<string>): Record<string, unknown> | undefined {

@@ -1,22 +1,26 @@
 /**
- * COCO caption files: reading, validating, and scoring a result file against annotations.
+ * Caption files for scoring: reference captions from COCO caption annotations or a Karpathy
+ * split file, COCO result files, and scoring one against the other.
  *
- * Three formats:
- * - COCO caption annotations (`captions_val2014.json`):
- *   `{ images: [{ id, file_name }], annotations: [{ image_id, caption }] }`.
- * - A Karpathy split file (`dataset_coco.json`, also Flickr8k/30k):
- *   `{ images: [{ imgid, cocoid?, filename, split, sentences: [{ raw, tokens }] }] }`;
- *   the image id is `cocoid` when present, else `imgid`; captions are the `raw` sentences
- *   (the toolkit tokenizes raw text); `restval` is a split of its own.
+ * - Annotations are read by the datasets' own loaders (src/data/load.ts: one place validates
+ *   those formats, with errors naming file, record and field), without looking for image
+ *   files: scoring needs captions, not pixels. The image id is the COCO id (`cocoid`) when
+ *   the file has one, else its own id, as COCO result files use; captions are the `raw`
+ *   sentences (the toolkit tokenizes raw text); a Karpathy `split` selects images by the
+ *   file's own split names, `restval` included.
  * - A COCO result file: `[{ image_id, caption }]`, one caption per image.
  *
- * Every problem is an error naming the file, the entry (0-based index in its array) and the
- * field, e.g. `results.json: entry 17: "caption" must be a string, got 42`.
+ * Errors name the file, the entry and the field, e.g.
+ * `results.json: entry 17: "caption" must be a string, got 42`.
+ *
  * Images keep the order of the annotation file: the toolkit scores them in that order, and
  * the last bit of ROUGE-L and CIDEr-D depends on it.
  */
-import * as fs from 'fs';
+import * as path from 'path';
 
+import { splitFromFileName } from '../data/coco-captions';
+import { isRecord, readJsonFile, type CaptionDataset } from '../data/dataset';
+import { loadDataset } from '../data/load';
 import {
   listIds,
   scoreCaptions,
@@ -27,18 +31,18 @@ import {
 
 export interface AnnotatedImage {
   id: ImageId;
-  fileName?: string;
-  /** Karpathy split (`train`, `val`, `test`, `restval`); absent for COCO files. */
-  split?: string;
+  fileName: string;
+  /** The split as the file names it (`train`, `val`, `test`, `restval`). */
+  split: string;
 }
 
 /** Reference captions of a set of images, in file order. */
 export interface CaptionAnnotations {
   /** The file (or label) they came from, for messages. */
   source: string;
-  format: 'coco' | 'karpathy';
+  format: CaptionDataset['format'];
   images: AnnotatedImage[];
-  /** Raw reference captions per image id (images without captions are absent). */
+  /** Raw reference captions per image id. */
   captions: Map<ImageId, string[]>;
 }
 
@@ -59,10 +63,6 @@ function describe(value: unknown): string {
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function isImageId(v: unknown): v is ImageId {
   return (typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && v !== '');
 }
@@ -71,104 +71,40 @@ function fieldError(source: string, where: string, field: string, rule: string, 
   return new Error(`${source}: ${where}: "${field}" must be ${rule}, got ${describe(got)}`);
 }
 
-function readJson(file: string): unknown {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new Error(`${file}: cannot read: ${(err as Error).message}`);
+/**
+ * The reference captions of a loaded dataset, optionally of one split as the file names it
+ * (a Karpathy file's `restval` stays its own split here).
+ */
+export function annotationsFromDataset(dataset: CaptionDataset, split?: string): CaptionAnnotations {
+  let images = dataset.images;
+  if (split !== undefined && dataset.format === 'karpathy') {
+    images = images.filter((img) => img.sourceSplit === split);
+    if (images.length === 0) {
+      const present = [...new Set(dataset.images.map((img) => img.sourceSplit))].map((s) => JSON.stringify(s)).join(', ');
+      throw new Error(`${dataset.file}: no images in split ${JSON.stringify(split)}; the file has ${present}`);
+    }
   }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new Error(`${file}: not valid JSON: ${(err as Error).message}`);
-  }
+  const captions = new Map<ImageId, string[]>();
+  const annotated = images.map((img): AnnotatedImage => {
+    const id = img.cocoId ?? img.id;
+    captions.set(id, img.captions.map((c) => c.raw));
+    return { id, fileName: img.file, split: img.sourceSplit };
+  });
+  return { source: dataset.file, format: dataset.format, images: annotated, captions };
 }
 
-/** Validates a parsed COCO caption annotation file. */
-export function parseCocoAnnotations(json: unknown, source: string): CaptionAnnotations {
-  if (!isRecord(json)) throw new Error(`${source}: expected a JSON object with "images" and "annotations"`);
-  if (!Array.isArray(json.images)) throw new Error(`${source}: "images" must be an array, got ${describe(json.images)}`);
-  if (!Array.isArray(json.annotations)) {
-    throw new Error(`${source}: "annotations" must be an array, got ${describe(json.annotations)}`);
-  }
-  const images: AnnotatedImage[] = [];
-  const known = new Set<ImageId>();
-  json.images.forEach((img: unknown, i: number) => {
-    const where = `images entry ${i}`;
-    if (!isRecord(img)) throw new Error(`${source}: ${where}: must be an object, got ${describe(img)}`);
-    if (!isImageId(img.id)) throw fieldError(source, where, 'id', 'an integer or a non-empty string', img.id);
-    if (img.file_name !== undefined && typeof img.file_name !== 'string') {
-      throw fieldError(source, where, 'file_name', 'a string', img.file_name);
-    }
-    if (known.has(img.id)) throw new Error(`${source}: ${where}: image id ${describe(img.id)} appears twice`);
-    known.add(img.id);
-    images.push(img.file_name === undefined ? { id: img.id } : { id: img.id, fileName: img.file_name });
+/**
+ * Reads COCO caption annotations or a Karpathy split file (told apart by content), optionally
+ * one Karpathy split. A COCO annotation file is one split already: `split` is then a label.
+ */
+export function readAnnotations(file: string, split?: string): CaptionAnnotations {
+  const dataset = loadDataset(file, {
+    imagesRoot: path.dirname(file),
+    checkFiles: false,
+    // A COCO annotation file's split only labels its images; scoring does not use it.
+    split: splitFromFileName(file) ?? 'val',
   });
-  const captions = new Map<ImageId, string[]>();
-  json.annotations.forEach((ann: unknown, i: number) => {
-    const where = `annotations entry ${i}`;
-    if (!isRecord(ann)) throw new Error(`${source}: ${where}: must be an object, got ${describe(ann)}`);
-    if (!isImageId(ann.image_id)) throw fieldError(source, where, 'image_id', 'an integer or a non-empty string', ann.image_id);
-    if (typeof ann.caption !== 'string') throw fieldError(source, where, 'caption', 'a string', ann.caption);
-    if (!known.has(ann.image_id)) {
-      throw new Error(`${source}: ${where}: "image_id" ${describe(ann.image_id)} is not in "images"`);
-    }
-    const list = captions.get(ann.image_id);
-    if (list) list.push(ann.caption);
-    else captions.set(ann.image_id, [ann.caption]);
-  });
-  return { source, format: 'coco', images, captions };
-}
-
-/** The splits of a Karpathy file. */
-export const KARPATHY_SPLITS = ['train', 'val', 'test', 'restval'] as const;
-
-/** Validates a parsed Karpathy split file; with `split`, keeps that split only. */
-export function parseKarpathy(json: unknown, source: string, split?: string): CaptionAnnotations {
-  if (!isRecord(json) || !Array.isArray(json.images)) {
-    throw new Error(`${source}: expected a JSON object with an "images" array (Karpathy split format)`);
-  }
-  const images: AnnotatedImage[] = [];
-  const captions = new Map<ImageId, string[]>();
-  const splitsSeen = new Set<string>();
-  json.images.forEach((img: unknown, i: number) => {
-    const where = `images entry ${i}`;
-    if (!isRecord(img)) throw new Error(`${source}: ${where}: must be an object, got ${describe(img)}`);
-    if (img.cocoid !== undefined && !isImageId(img.cocoid)) {
-      throw fieldError(source, where, 'cocoid', 'an integer or a non-empty string', img.cocoid);
-    }
-    if (img.cocoid === undefined && !isImageId(img.imgid)) {
-      throw fieldError(source, where, 'imgid', 'an integer or a non-empty string (or give "cocoid")', img.imgid);
-    }
-    if (typeof img.split !== 'string' || img.split === '') {
-      throw fieldError(source, where, 'split', 'a non-empty string', img.split);
-    }
-    if (img.filename !== undefined && typeof img.filename !== 'string') {
-      throw fieldError(source, where, 'filename', 'a string', img.filename);
-    }
-    if (!Array.isArray(img.sentences) || img.sentences.length === 0) {
-      throw fieldError(source, where, 'sentences', 'a non-empty array', img.sentences);
-    }
-    const raws = img.sentences.map((s: unknown, j: number) => {
-      if (!isRecord(s) || typeof s.raw !== 'string') {
-        throw fieldError(source, `${where}: sentences entry ${j}`, 'raw', 'a string', isRecord(s) ? s.raw : s);
-      }
-      return s.raw;
-    });
-    splitsSeen.add(img.split);
-    if (split !== undefined && img.split !== split) return;
-    const id = (img.cocoid ?? img.imgid) as ImageId;
-    if (captions.has(id)) throw new Error(`${source}: ${where}: image id ${describe(id)} appears twice`);
-    const entry: AnnotatedImage = { id, split: img.split };
-    if (typeof img.filename === 'string') entry.fileName = img.filename;
-    images.push(entry);
-    captions.set(id, raws);
-  });
-  if (split !== undefined && images.length === 0) {
-    throw new Error(`${source}: no images in split ${describe(split)}; the file has ${[...splitsSeen].map(describe).join(', ') || 'no images'}`);
-  }
-  return { source, format: 'karpathy', images, captions };
+  return annotationsFromDataset(dataset, split);
 }
 
 /** Validates a parsed COCO result file. */
@@ -185,31 +121,9 @@ export function parseResults(json: unknown, source: string): CaptionResults {
   return { source, entries };
 }
 
-/** Reads COCO caption annotations (`captions_*.json`). */
-export function readCocoAnnotations(file: string): CaptionAnnotations {
-  return parseCocoAnnotations(readJson(file), file);
-}
-
-/** Reads a Karpathy split file, optionally one split of it. */
-export function readKarpathy(file: string, split?: string): CaptionAnnotations {
-  return parseKarpathy(readJson(file), file, split);
-}
-
 /** Reads a COCO result file. */
 export function readResults(file: string): CaptionResults {
-  return parseResults(readJson(file), file);
-}
-
-/**
- * Reads either annotation format, recognised by its shape: `annotations` -> COCO,
- * images with `sentences` -> Karpathy. `split` selects a Karpathy split; a COCO file is
- * one split already, so there it is only a label.
- */
-export function readAnnotations(file: string, split?: string): CaptionAnnotations {
-  const json = readJson(file);
-  if (isRecord(json) && Array.isArray(json.annotations)) return parseCocoAnnotations(json, file);
-  if (isRecord(json) && Array.isArray(json.images)) return parseKarpathy(json, file, split);
-  throw new Error(`${file}: neither COCO caption annotations ("images" and "annotations") nor a Karpathy split file ("images" with "sentences")`);
+  return parseResults(readJsonFile(file), file);
 }
 
 export interface ScoreResultFileOptions extends Omit<ScoreOptions, 'subset'> {

@@ -56,13 +56,9 @@ export {
 export { meteorCommand, meteorScoreLine, meteorEvalLine, runMeteor, type MeteorResult } from './meteor';
 export { spiceCommand, spiceInput, parseSpiceOutput, runSpice, type SpiceResult } from './spice';
 export {
-  KARPATHY_SPLITS,
-  parseCocoAnnotations,
-  parseKarpathy,
   parseResults,
+  annotationsFromDataset,
   readAnnotations,
-  readCocoAnnotations,
-  readKarpathy,
   readResults,
   scoreResultFile,
   type AnnotatedImage,

@@ -10,8 +10,6 @@ import { after, test } from 'node:test';
 import {
   computeCaptionMetrics,
   isMetricScore,
-  parseCocoAnnotations,
-  parseKarpathy,
   parseResults,
   readAnnotations,
   readResults,
@@ -35,75 +33,46 @@ const COCO = {
     { id: 2, file_name: 'b.jpg' },
   ],
   annotations: [
-    { image_id: 1, caption: 'A dog runs on the grass.' },
-    { image_id: 3, caption: 'Two cats sleep on a bed.' },
-    { image_id: 1, caption: 'A brown dog running.' },
-    { image_id: 2, caption: 'A red bus on a street.' },
-    { image_id: 3, caption: 'Cats sleeping.' },
-    { image_id: 2, caption: 'A bus parked by the road.' },
+    { id: 10, image_id: 1, caption: 'A dog runs on the grass.' },
+    { id: 11, image_id: 3, caption: 'Two cats sleep on a bed.' },
+    { id: 12, image_id: 1, caption: 'A brown dog running.' },
+    { id: 13, image_id: 2, caption: 'A red bus on a street.' },
+    { id: 14, image_id: 3, caption: 'Cats sleeping.' },
+    { id: 15, image_id: 2, caption: 'A bus parked by the road.' },
   ],
 };
 
+const sentence = (sentid: number, raw: string) => ({ sentid, raw, tokens: raw.toLowerCase().replace(/[.]/g, '').split(' ') });
 const KARPATHY = {
   images: [
-    { imgid: 0, cocoid: 100, filename: 'x.jpg', split: 'train', sentences: [{ raw: 'A dog.', tokens: ['a', 'dog'] }] },
-    { imgid: 1, cocoid: 101, filename: 'y.jpg', split: 'test', sentences: [{ raw: 'A cat on a mat.', tokens: [] }, { raw: 'A cat.', tokens: [] }] },
-    { imgid: 2, filename: 'z.jpg', split: 'restval', sentences: [{ raw: 'A bird flies.', tokens: [] }] },
-    { imgid: 3, cocoid: 103, filename: 'w.jpg', split: 'test', sentences: [{ raw: 'A man rides a bike.', tokens: [] }] },
+    { imgid: 0, cocoid: 100, filename: 'x.jpg', split: 'train', sentences: [sentence(0, 'A dog.')] },
+    { imgid: 1, cocoid: 101, filename: 'y.jpg', split: 'test', sentences: [sentence(1, 'A cat on a mat.'), sentence(2, 'A cat.')] },
+    { imgid: 2, filename: 'z.jpg', split: 'restval', sentences: [sentence(3, 'A bird flies.')] },
+    { imgid: 3, cocoid: 103, filename: 'w.jpg', split: 'test', sentences: [sentence(4, 'A man rides a bike.')] },
   ],
 };
 
-test('COCO annotations: images in file order, captions grouped per image', () => {
-  const a = parseCocoAnnotations(COCO, 'captions.json');
-  assert.equal(a.format, 'coco');
+test('COCO annotations: images in file order, raw captions grouped per image, no image files needed', () => {
+  const a = readAnnotations(write('captions_val2014.json', COCO));
+  assert.equal(a.format, 'coco-captions');
   assert.deepEqual(a.images.map((i) => i.id), [3, 1, 2]);
   assert.deepEqual(a.captions.get(1), ['A dog runs on the grass.', 'A brown dog running.']);
   assert.equal(a.images[0].fileName, 'c.jpg');
 });
 
-test('COCO annotation errors name the file, the entry and the field', () => {
-  assert.throws(() => parseCocoAnnotations({ images: [] }, 'ann.json'), /^Error: ann\.json: "annotations" must be an array, got nothing$/);
-  assert.throws(
-    () => parseCocoAnnotations({ images: [{ id: 1 }, { id: 'x', file_name: 7 }], annotations: [] }, 'ann.json'),
-    /ann\.json: images entry 1: "file_name" must be a string, got 7/,
-  );
-  assert.throws(
-    () => parseCocoAnnotations({ images: [{ id: 1.5 }], annotations: [] }, 'ann.json'),
-    /ann\.json: images entry 0: "id" must be an integer or a non-empty string, got 1\.5/,
-  );
-  assert.throws(
-    () => parseCocoAnnotations({ images: [{ id: 1 }], annotations: [{ image_id: 1, caption: 'ok' }, { image_id: 1, caption: null }] }, 'ann.json'),
-    /ann\.json: annotations entry 1: "caption" must be a string, got null/,
-  );
-  assert.throws(
-    () => parseCocoAnnotations({ images: [{ id: 1 }], annotations: [{ image_id: 9, caption: 'x' }] }, 'ann.json'),
-    /ann\.json: annotations entry 0: "image_id" 9 is not in "images"/,
-  );
-  assert.throws(
-    () => parseCocoAnnotations({ images: [{ id: 1 }, { id: 1 }], annotations: [] }, 'ann.json'),
-    /ann\.json: images entry 1: image id 1 appears twice/,
-  );
+test('annotation errors come from the dataset loaders and name the file, the record and the field', () => {
+  const broken = { ...COCO, annotations: [...COCO.annotations, { id: 16, image_id: 1, caption: null }] };
+  assert.throws(() => readAnnotations(write('captions_bad.json', broken)), /captions_bad\.json.*annotations\[6\].*caption.*must be a string, found null/s);
 });
 
 test('Karpathy files: id is cocoid else imgid, raw sentences, split filter, restval its own split', () => {
-  const all = parseKarpathy(KARPATHY, 'dataset_coco.json');
+  const file = write('dataset_coco.json', KARPATHY);
+  const all = readAnnotations(file);
   assert.deepEqual(all.images.map((i) => i.id), [100, 101, 2, 103]);
   assert.deepEqual(all.captions.get(101), ['A cat on a mat.', 'A cat.']);
-  const test_ = parseKarpathy(KARPATHY, 'dataset_coco.json', 'test');
-  assert.deepEqual(test_.images.map((i) => i.id), [101, 103]);
-  assert.deepEqual(parseKarpathy(KARPATHY, 'd.json', 'restval').images.map((i) => i.id), [2]);
-  assert.throws(() => parseKarpathy(KARPATHY, 'd.json', 'testing'), /d\.json: no images in split "testing"; the file has "train", "test", "restval"/);
-});
-
-test('Karpathy errors name the file, the entry and the field', () => {
-  const bad = (img: Record<string, unknown>) => ({ images: [KARPATHY.images[0], img] });
-  assert.throws(() => parseKarpathy(bad({ imgid: 5, split: 'val', sentences: [] }), 'k.json'), /k\.json: images entry 1: "sentences" must be a non-empty array, got \[\]/);
-  assert.throws(() => parseKarpathy(bad({ imgid: 5, sentences: [{ raw: 'a' }] }), 'k.json'), /k\.json: images entry 1: "split" must be a non-empty string, got nothing/);
-  assert.throws(
-    () => parseKarpathy(bad({ imgid: 5, split: 'val', sentences: [{ raw: 'a' }, { tokens: [] }] }), 'k.json'),
-    /k\.json: images entry 1: sentences entry 1: "raw" must be a string, got nothing/,
-  );
-  assert.throws(() => parseKarpathy(bad({ split: 'val', sentences: [{ raw: 'a' }] }), 'k.json'), /images entry 1: "imgid" must be an integer or a non-empty string \(or give "cocoid"\)/);
+  assert.deepEqual(readAnnotations(file, 'test').images.map((i) => i.id), [101, 103]);
+  assert.deepEqual(readAnnotations(file, 'restval').images.map((i) => i.id), [2]);
+  assert.throws(() => readAnnotations(file, 'testing'), /dataset_coco\.json: no images in split "testing"; the file has "train", "test", "restval"/);
 });
 
 test('result file errors name the file, the entry and the field', () => {
@@ -119,12 +88,12 @@ test('result file errors name the file, the entry and the field', () => {
 });
 
 test('files: unreadable, invalid JSON and unknown shapes are reported with the path', () => {
-  assert.throws(() => readResults(path.join(dir, 'missing.json')), /missing\.json: cannot read/);
+  assert.throws(() => readResults(path.join(dir, 'missing.json')), /missing\.json.*no such file/);
   const broken = write('broken.json', '[{"image_id": 1,');
   assert.throws(() => readResults(broken), /broken\.json: not valid JSON/);
   const odd = write('odd.json', { foo: 1 });
-  assert.throws(() => readAnnotations(odd), /odd\.json: neither COCO caption annotations/);
-  assert.equal(readAnnotations(write('coco.json', COCO)).format, 'coco');
+  assert.throws(() => readAnnotations(odd), /odd\.json.*neither a Karpathy split file/);
+  assert.equal(readAnnotations(write('coco.json', COCO)).format, 'coco-captions');
   assert.equal(readAnnotations(write('karpathy.json', KARPATHY), 'test').images.length, 2);
 });
 
