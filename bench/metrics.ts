@@ -6,24 +6,13 @@
  *
  *   npx tsx bench/metrics.ts
  */
+import { createRng } from '../src/data/random';
 import { scoreCaptions, type ImageId, type ScoreOptions } from '../src/metrics';
 
 const IMAGES = 5000;
 const REFERENCES = 5;
 const VOCABULARY = 1000;
 const RUNS = 5;
-
-/** Small, fast, seeded generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Made-up words (consonant-vowel syllables), the most frequent few being real ones. */
 function vocabulary(random: () => number): string[] {
@@ -64,7 +53,8 @@ export function makeCaptionCorpus(seed = 1): {
   references: Map<ImageId, string[]>;
   hypotheses: Map<ImageId, string>;
 } {
-  const random = rng(seed);
+  const generator = createRng(`bench-metrics:${seed}`);
+  const random = () => generator.next();
   const words = vocabulary(random);
   const draw = zipfSampler(random, words.length);
   const sentence = (topic: string[]): string => {
