@@ -39,3 +39,17 @@ export type { SceneAnnotations, SceneObjectAnnotation } from './data/scenes/anno
 export { datasetStatistics, checkDataset, formatCheck } from './data/check';
 export type { DatasetStatistics, CheckResult } from './data/check';
 export { captionLengthFigure, captionsPerImageFigure, wordFrequencyFigure, imageGridFigure, gridFigure } from './viz/data-figures';
+
+// tracking
+export { experiment, jobRunId, loadRun, listRuns, removeRun, compareRuns, runTable, Run, recordEvaluation, exportMlflow, epochSeed, resultsRoot, runId, canonicalJson, flattenConfig, readCaptions, readAttention, attentionGrid, CheckpointReader, CheckpointWriter, DamagedRunError, RunBusyError, RunFailedError, RunInterruptedError, RESULTS_ENV_VAR } from './tracking';
+export type { TrainingJob, RunContext, EpochContext, Evaluation, AttentionMap, CaptionResult, ExperimentOptions, RunMetric, MetricLabel, MetricRecord, RunStatus, SummaryRecord, StatusRecord, CheckpointInfo, HostArray, RunEntry, RunFilter, CompareFilter, RunTable, RunOrigin, MlflowExport, MlflowExportOptions } from './tracking';
+export { buildReport } from './report/build';
+export type { ReportOptions, ReportResult } from './report/build';
+export { REPORT_NUMBERS, reportMetrics } from './report/reference';
+export { trainingLossFigure, validationLossFigure, metricBarsFigure, curvesOf } from './viz/training-figures';
+export type { RunCurves, MetricBar } from './viz/training-figures';
+export { attentionFigure } from './viz/attention-figures';
+export { captionComparisonFigure, generatedLengthFigure, wordUseFigure } from './viz/caption-figures';
+export type { CaptionComparisonItem, CaptionSet } from './viz/caption-figures';
+export type { ImageInput } from './viz/image-input';
+export { pngDataUri } from './viz/png';

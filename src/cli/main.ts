@@ -16,6 +16,8 @@ import { closeRenderer } from '../viz/renderer';
 import { dataCommand } from './data';
 import { envCommand } from './env';
 import { notebooksCommand } from './notebooks';
+import { reportCommand } from './report';
+import { runsCommand } from './runs';
 import { scoreCommand } from './score';
 import { benchCommand } from './bench';
 
@@ -35,7 +37,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  for (const command of [envCommand(), notebooksCommand(), dataCommand(), scoreCommand(), benchCommand()]) {
+  for (const command of [envCommand(), notebooksCommand(), dataCommand(), scoreCommand(), runsCommand(), reportCommand(), benchCommand()]) {
     program.addCommand(command.copyInheritedSettings(program));
   }
 
@@ -53,16 +55,6 @@ export function buildProgram(): Command {
     .option('--beam <size>', 'beam size', '3')
     .action(notBuiltYet('eval', 'issue #6 (Show, Attend and Tell)'));
 
-  const runs = program.command('runs').description('list, show, compare and remove tracked runs');
-  for (const [name, description] of [
-    ['list', 'list runs'],
-    ['show', 'show one run'],
-    ['compare', 'compare runs as a table'],
-    ['rm', 'remove a run'],
-  ] as const) {
-    runs.command(name).description(description).action(notBuiltYet(`runs ${name}`, 'issue #5 (experiment tracking)'));
-  }
-  program.command('report').description('build report/ from results/').action(notBuiltYet('report', 'issue #5 (experiment tracking)'));
   return program;
 }
 

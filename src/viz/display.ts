@@ -1,15 +1,18 @@
 /**
- * Showing figures in a notebook, and exporting them for the report.
+ * Showing figures and tables in a notebook, and exporting figures for the report.
  *
  * In a tslab kernel a figure is sent as one display bundle holding the plotly JSON (for
  * JupyterLab with the plotly extension), a PNG rendered in headless Chromium (for GitHub,
- * nbconvert and JupyterLab without the extension) and a text line. Outside a kernel (the
- * CLI, scripts) `show` prints where to find the figure instead.
+ * nbconvert and JupyterLab without the extension) and a text line. A table (a danfojs
+ * DataFrame such as `compareRuns()` returns, a `{ columns, rows }` run table, or an array
+ * of records) is sent as an HTML table with a fixed-width text/plain copy. Outside a kernel
+ * (the CLI, scripts) `show` prints the table, or where to find the figure.
  */
 import * as path from 'path';
 
 import { writeFileAtomic } from '../common/atomic-write';
 import { renderFigure, type Figure } from './renderer';
+import { htmlTable, isDataFrameLike, isRowTable, tableOf, textTable } from './tables';
 
 /** A Jupyter display_data message's content. */
 export interface DisplayBundle {
@@ -59,10 +62,34 @@ function kernelDisplay(): WriteDisplayData | undefined {
   }
 }
 
-/** Shows a figure inline in the notebook (plotly JSON + PNG). */
-export async function show(figure: Figure): Promise<void> {
-  const bundle = await figureBundle(figure);
+/** Builds the display bundle of a table: HTML and fixed-width text. */
+export function tableBundle(table: unknown, options: { maxRows?: number } = {}): DisplayBundle {
+  const data = tableOf(table);
+  return { data: { 'text/html': htmlTable(data, options), 'text/plain': textTable(data, options) }, metadata: {} };
+}
+
+/** True for what `show` displays as a table rather than a figure. */
+export function isTable(x: unknown): boolean {
+  return isDataFrameLike(x) || isRowTable(x) || (Array.isArray(x) && x.length > 0 && x.every((r) => r !== null && typeof r === 'object' && !Array.isArray(r)));
+}
+
+/**
+ * Shows a figure (plotly JSON + PNG) or a table (HTML + text) inline in the notebook;
+ * outside a notebook, prints the table or a line about the figure.
+ */
+export async function show(x: Figure | object, options: { maxRows?: number } = {}): Promise<void> {
   const write = kernelDisplay();
+  if (isTable(x)) {
+    const bundle = tableBundle(x, options);
+    if (!write) process.stdout.write(String(bundle.data['text/plain']));
+    else write({ ...bundle, transient: {} }, false);
+    return;
+  }
+  const figure = x as Figure;
+  if (!Array.isArray(figure.data)) {
+    throw new Error('show: expected a plotly figure ({ data: [...], layout }) or a table (DataFrame, { columns, rows }, array of records)');
+  }
+  const bundle = await figureBundle(figure);
   if (!write) {
     process.stdout.write(`${bundle.data['text/plain']} (not in a notebook: use exportFigure to save it)\n`);
     return;

@@ -1,0 +1,470 @@
+/**
+ * `experiment(job)`: the run store's one entry point for training (DESIGN.md, "Runs and
+ * caching"). It returns the run of the job's config, and trains only what is not known yet:
+ *
+ * - finished run with this id: loaded, checked, returned (no training; `force` retrains);
+ * - interrupted run (status `interrupted`, or `running` with no live lock owner), or a
+ *   failed one: resumed from its last checkpoint (a failed one is retried, saying so);
+ *   metrics.jsonl lines after that checkpoint are dropped, as the epochs are trained again;
+ * - otherwise: trained from scratch.
+ *
+ * One process trains a run at a time (lock.ts): another process asking for the same run
+ * waits for the lock and then loads the finished run (`onBusy: 'fail'` throws RunBusyError
+ * instead). In one process, concurrent calls for one run share one training.
+ *
+ * Every epoch ends with a checkpoint; SIGINT during training stops after the current epoch's
+ * checkpoint and marks the run interrupted (RunInterruptedError); a second SIGINT, where
+ * nothing else listens for it, marks the run interrupted and exits at once (exit code 130),
+ * leaving the last epoch's checkpoint. An error in the job marks the run failed, with the
+ * error's message and stack (RunFailedError).
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+import { initBackend, type BackendChoice } from '../compute/backend';
+import { writeAttention, writeCaptions } from './artifacts';
+import { canonicalJson, identityHash, runIdentity, slugify, type RunIdentity } from './canonical';
+import { CheckpointReader, checkpointName, listCheckpoints, pruneCheckpoints, writeCheckpoint, type CheckpointInfo } from './checkpoints';
+import { runEnvironment } from './environment';
+import { DamagedRunError, RunFailedError, RunInterruptedError } from './errors';
+import { readJsonIfExists, readJsonLines, writeJson, writeJsonSync } from './files';
+import { epochSeed, type EpochContext, type Evaluation, type RunContext, type TrainingJob } from './job';
+import { acquireLock, type LockHandle } from './lock';
+import { runFolder, RUN_FILES } from './paths';
+import { createProgress, formatDuration, type ProgressMode } from './progress';
+import {
+  checkConfig,
+  checkMetricRecord,
+  checkStatus,
+  OWN_IMPLEMENTATION,
+  type AttemptRecord,
+  type ConfigRecord,
+  type ErrorRecord,
+  type MetricRecord,
+  type RunMetric,
+  type StatusRecord,
+  type SummaryRecord,
+} from './records';
+import { Run } from './run';
+
+export interface ExperimentOptions {
+  /** Results root (default: $CAPTIONING_RESULTS, else <project>/results). */
+  root?: string;
+  /** Retrain from scratch even when a finished or resumable run exists. */
+  force?: boolean;
+  /** When another process trains this run: 'wait' for it then load (default), or 'fail'. */
+  onBusy?: 'wait' | 'fail';
+  /** Stop waiting after this many milliseconds (RunBusyError). */
+  waitTimeoutMs?: number;
+  /** Checkpoints kept besides the best one (default 2). */
+  keepLast?: number;
+  /** The backend record to store (default: initBackend(), the process-wide choice). */
+  backend?: BackendChoice;
+  /** Where log lines go (default stderr). */
+  log?: (line: string) => void;
+  /** Progress display: 'auto' (bar on a terminal, epoch lines always), 'bar', 'lines', 'none'. */
+  progress?: ProgressMode;
+  /** Catch SIGINT during training to stop at the next checkpoint (default true). */
+  handleInterrupt?: boolean;
+}
+
+const RESERVED_KEYS = new Set(['kind', 'step', 'epoch', 'time']);
+const inFlight = new Map<string, Promise<Run>>();
+
+/** The run id a job maps to: `<slug of name>-<hash of its identity>`. */
+export function jobRunId(job: Pick<TrainingJob<unknown>, 'name' | 'config' | 'epochs' | 'seed' | 'fingerprints'>): string {
+  return `${slugify(job.name)}-${identityHash(jobIdentity(job))}`;
+}
+
+function jobIdentity(job: Pick<TrainingJob<unknown>, 'config' | 'epochs' | 'seed' | 'fingerprints'>): RunIdentity {
+  return runIdentity({ config: job.config, epochs: job.epochs, seed: job.seed, fingerprints: job.fingerprints });
+}
+
+/** Trains, resumes or loads the run of `job`; see the module comment. */
+export function experiment<S>(job: TrainingJob<S>, options: ExperimentOptions = {}): Promise<Run> {
+  const identity = jobIdentity(job);
+  const id = `${slugify(job.name)}-${identityHash(identity)}`;
+  const dir = runFolder(id, options.root);
+  const running = inFlight.get(dir);
+  if (running) return running;
+  const work = runExperiment(job, identity, id, dir, options).finally(() => inFlight.delete(dir));
+  inFlight.set(dir, work);
+  return work;
+}
+
+function defaultLog(line: string): void {
+  process.stderr.write(line + '\n');
+}
+
+function errorRecord(error: unknown, epoch?: number): ErrorRecord {
+  const e = error instanceof Error ? error : new Error(String(error));
+  return { message: e.message, ...(e.stack ? { stack: e.stack } : {}), ...(epoch !== undefined ? { epoch } : {}) };
+}
+
+/** Checks that config.json of an existing folder holds the identity its name was hashed from. */
+function checkIdentity(dir: string, identity: RunIdentity): ConfigRecord | undefined {
+  const file = path.join(dir, RUN_FILES.config);
+  const raw = readJsonIfExists(file);
+  if (raw === undefined) return undefined;
+  const record = checkConfig(file, raw);
+  const stored: RunIdentity = { schema: record.schema, config: record.config, epochs: record.epochs, seed: record.seed, fingerprints: record.fingerprints };
+  if (canonicalJson(stored) !== canonicalJson(identity)) {
+    throw new DamagedRunError(file, `holds another config than the one hashed into this run id (edited by hand, or a hash collision); move the folder away`);
+  }
+  return record;
+}
+
+/** The finished run in `dir`, checked; undefined when there is none to load. */
+function loadFinished(id: string, dir: string, identity: RunIdentity, log: (line: string) => void): Run | undefined {
+  const statusFile = path.join(dir, RUN_FILES.status);
+  const raw = readJsonIfExists(statusFile);
+  if (raw === undefined) return undefined;
+  const status = checkStatus(statusFile, raw);
+  if (status.status !== 'finished') return undefined;
+  checkIdentity(dir, identity);
+  const run = new Run(id, dir);
+  run.validate();
+  const summary = run.summary;
+  log(`[captioning-lab] run ${id}: finished ${summary.updatedAt}, loaded from ${dir} (no training)`);
+  return run;
+}
+
+async function clearFolder(dir: string): Promise<void> {
+  for (const name of await fs.promises.readdir(dir)) {
+    if (name === RUN_FILES.lock || name.startsWith(`${RUN_FILES.lock}.`)) continue;
+    await fs.promises.rm(path.join(dir, name), { recursive: true, force: true });
+  }
+}
+
+async function runExperiment<S>(job: TrainingJob<S>, identity: RunIdentity, id: string, dir: string, options: ExperimentOptions): Promise<Run> {
+  const log = options.log ?? defaultLog;
+  if (!options.force) {
+    const loaded = loadFinished(id, dir, identity, log);
+    if (loaded) return loaded;
+  }
+  await fs.promises.mkdir(dir, { recursive: true });
+  const lock = await acquireLock(path.join(dir, RUN_FILES.lock), id, { onBusy: options.onBusy, timeoutMs: options.waitTimeoutMs, log });
+  try {
+    if (!options.force) {
+      // Another process may have finished it while we waited for the lock.
+      const loaded = loadFinished(id, dir, identity, log);
+      if (loaded) return loaded;
+    }
+    return await train(job, identity, id, dir, lock, options, log);
+  } finally {
+    lock.release();
+  }
+}
+
+/** Where an attempt starts: from scratch, or from a checkpoint of an earlier attempt. */
+interface StartPoint {
+  checkpoint?: { dir: string; info: CheckpointInfo };
+  previous?: StatusRecord;
+  reason: string;
+}
+
+async function findStart(dir: string, identity: RunIdentity, force: boolean, log: (line: string) => void, id: string): Promise<StartPoint> {
+  const statusFile = path.join(dir, RUN_FILES.status);
+  if (force) {
+    await clearFolder(dir);
+    return { reason: 'fresh start (force)' };
+  }
+  const raw = readJsonIfExists(statusFile);
+  if (raw === undefined) {
+    const leftovers = (await fs.promises.readdir(dir)).filter((n) => n !== RUN_FILES.lock && !n.startsWith(`${RUN_FILES.lock}.`));
+    if (leftovers.length > 0) log(`[captioning-lab] run ${id}: ${dir} has files but no status.json; starting afresh`);
+    await clearFolder(dir);
+    return { reason: 'fresh start' };
+  }
+  const previous = checkStatus(statusFile, raw);
+  checkIdentity(dir, identity);
+  const checkpoints = listCheckpoints(path.join(dir, RUN_FILES.checkpoints));
+  const last = checkpoints[checkpoints.length - 1];
+  const what =
+    previous.status === 'failed'
+      ? `the previous attempt failed${previous.error?.epoch !== undefined ? ` in epoch ${previous.error.epoch + 1}` : ''}: ${previous.error?.message ?? 'unknown error'}`
+      : previous.status === 'interrupted'
+        ? 'the previous attempt was interrupted'
+        : `the previous attempt (pid ${previous.attempts[previous.attempts.length - 1]?.pid ?? '?'}) died while running`;
+  if (last && last.info.epoch > 0) {
+    log(`[captioning-lab] run ${id}: ${what}; resuming from checkpoint ${last.info.name} (${last.info.epoch}/${identity.epochs} epochs done)`);
+    return { checkpoint: last, previous, reason: `resumed from ${last.info.name}: ${what}` };
+  }
+  log(`[captioning-lab] run ${id}: ${what}; no checkpoint, training from scratch`);
+  await clearFolder(dir);
+  return { previous, reason: `restarted from scratch: ${what}` };
+}
+
+/** Keeps the metrics.jsonl lines of the epochs before `epochs`, dropping a killed writer's torn last line. */
+async function trimMetrics(file: string, epochs: number, log: (line: string) => void): Promise<void> {
+  const { records, truncatedTail } = readJsonLines<Record<string, unknown>>(file, { allowTruncatedTail: true });
+  if (truncatedTail) log(`[captioning-lab] warning: ${file}: dropped line ${truncatedTail.line} (${truncatedTail.reason}), written when the previous attempt stopped`);
+  const kept = records.map((r, i) => checkMetricRecord(file, r, i + 1)).filter((r) => r.epoch < epochs);
+  const text = kept.map((r) => JSON.stringify(r) + '\n').join('');
+  await fs.promises.writeFile(`${file}.trim.tmp`, text);
+  await fs.promises.rename(`${file}.trim.tmp`, file);
+}
+
+function finiteOrNull(values: Record<string, unknown>, where: string): Record<string, number | null> {
+  const out: Record<string, number | null> = {};
+  for (const [key, value] of Object.entries(values)) {
+    if (RESERVED_KEYS.has(key)) throw new Error(`${where}: metric name ${JSON.stringify(key)} is reserved (${[...RESERVED_KEYS].join(', ')})`);
+    if (typeof value !== 'number') throw new Error(`${where}: metric ${JSON.stringify(key)} should be a number, got ${JSON.stringify(value)}`);
+    out[key] = Number.isFinite(value) ? value : null;
+  }
+  return out;
+}
+
+function labelledMetrics(job: TrainingJob<unknown>, metrics: Record<string, number | null>, epoch: number): RunMetric[] {
+  const out: RunMetric[] = [];
+  for (const [key, label] of Object.entries(job.metricLabels ?? {})) {
+    const value = metrics[key];
+    if (typeof value !== 'number') continue;
+    out.push({
+      name: label.name,
+      value,
+      ...(label.split !== undefined ? { split: label.split } : {}),
+      ...(label.protocol !== undefined ? { protocol: label.protocol } : {}),
+      ...(label.beam !== undefined ? { beam: label.beam } : {}),
+      implementation: label.implementation ?? OWN_IMPLEMENTATION,
+      epoch,
+    });
+  }
+  return out;
+}
+
+function isBetter(mode: 'min' | 'max', value: number, than: number | undefined): boolean {
+  return than === undefined || (mode === 'min' ? value < than : value > than);
+}
+
+async function writeEvaluation(dir: string, evaluation: Evaluation): Promise<string[]> {
+  const files: string[] = [];
+  for (const [split, captions] of Object.entries(evaluation.captions ?? {})) files.push(await writeCaptions(dir, split, captions));
+  for (const [split, maps] of Object.entries(evaluation.attention ?? {})) files.push(...(await writeAttention(dir, split, maps)));
+  return files;
+}
+
+/** Watches SIGINT while training: the first asks to stop at the next checkpoint, a second exits where nothing else listens. */
+class InterruptWatch {
+  requested = false;
+  private exitOnSecond = false;
+  private readonly handler = () => {
+    if (!this.requested) {
+      this.requested = true;
+      this.onFirst();
+    } else if (this.exitOnSecond) {
+      this.onSecond();
+      process.exit(130);
+    }
+  };
+
+  constructor(
+    private readonly onFirst: () => void,
+    private readonly onSecond: () => void,
+  ) {}
+
+  install(): void {
+    this.exitOnSecond = process.listenerCount('SIGINT') === 0;
+    process.on('SIGINT', this.handler);
+  }
+
+  remove(): void {
+    process.removeListener('SIGINT', this.handler);
+  }
+}
+
+async function train<S>(
+  job: TrainingJob<S>,
+  identity: RunIdentity,
+  id: string,
+  dir: string,
+  lock: LockHandle,
+  options: ExperimentOptions,
+  log: (line: string) => void,
+): Promise<Run> {
+  const start = await findStart(dir, identity, options.force ?? false, log, id);
+  const files = {
+    config: path.join(dir, RUN_FILES.config),
+    environment: path.join(dir, RUN_FILES.environment),
+    status: path.join(dir, RUN_FILES.status),
+    summary: path.join(dir, RUN_FILES.summary),
+    metrics: path.join(dir, RUN_FILES.metrics),
+    checkpoints: path.join(dir, RUN_FILES.checkpoints),
+  };
+  const startEpoch = start.checkpoint?.info.epoch ?? 0;
+  let step = start.checkpoint?.info.step ?? 0;
+  let best = start.checkpoint?.info.best;
+  let lastMetrics: Record<string, number | null> | undefined = start.checkpoint?.info.metrics;
+  if (start.checkpoint) await trimMetrics(files.metrics, startEpoch, log);
+
+  const backend = options.backend ?? (await initBackend());
+  const configRecord: ConfigRecord = { id, name: job.name, hash: identityHash(identity), ...identity };
+  await writeJson(files.config, configRecord);
+  const environment = runEnvironment(backend, identity.seed);
+  await writeJson(files.environment, environment);
+
+  const attempt: AttemptRecord = {
+    attempt: (start.previous?.attempts.length ?? 0) + 1,
+    status: 'running',
+    pid: process.pid,
+    hostname: os.hostname(),
+    startedAt: new Date().toISOString(),
+    startEpoch,
+    epochsTrained: 0,
+    trainingSeconds: 0,
+    reason: start.reason,
+  };
+  const status: StatusRecord = {
+    schema: 'captioning-lab/status@1',
+    id,
+    status: 'running',
+    updatedAt: attempt.startedAt,
+    epochsCompleted: startEpoch,
+    epochsPlanned: identity.epochs,
+    attempts: [...(start.previous?.attempts ?? []), attempt],
+  };
+  const saveStatus = async () => {
+    status.updatedAt = new Date().toISOString();
+    await writeJson(files.status, status);
+  };
+  await saveStatus();
+
+  const ctx: RunContext = { runId: id, dir, seed: identity.seed, epochs: identity.epochs, config: identity.config, log };
+  const progress = createProgress({ runId: id, epochs: identity.epochs, startEpoch, mode: options.progress, log });
+  const metricsFd = fs.openSync(files.metrics, 'a');
+  const writeRecord = (record: MetricRecord) => fs.writeSync(metricsFd, JSON.stringify(record) + '\n');
+  const watch = new InterruptWatch(
+    () => log(`[captioning-lab] run ${id}: interrupt received; stopping after this epoch's checkpoint (interrupt again to stop now)`),
+    () => {
+      attempt.status = 'interrupted';
+      attempt.endedAt = new Date().toISOString();
+      status.status = 'interrupted';
+      status.updatedAt = attempt.endedAt;
+      writeJsonSync(files.status, status);
+      lock.release();
+      log(`[captioning-lab] run ${id}: stopped; rerun to resume from its last checkpoint`);
+    },
+  );
+  if (options.handleInterrupt ?? true) watch.install();
+
+  let state: S | undefined;
+  let epoch = startEpoch;
+  const trainingStarted = Date.now();
+  const previousSeconds = (start.previous?.attempts ?? []).reduce((s, a) => s + (a.trainingSeconds ?? 0), 0);
+  const summaryOf = (statusValue: SummaryRecord['status'], metrics: RunMetric[], evalFiles: string[], error?: ErrorRecord): SummaryRecord => ({
+    schema: 'captioning-lab/summary@1',
+    id,
+    name: job.name,
+    status: statusValue,
+    config: identity.config,
+    backend: backend.kind,
+    metrics,
+    epochs: { planned: identity.epochs, completed: status.epochsCompleted },
+    seed: identity.seed,
+    fingerprints: identity.fingerprints,
+    ...(lastMetrics ? { final: lastMetrics } : {}),
+    ...(best ? { best } : {}),
+    files: evalFiles,
+    git: environment.git,
+    startedAt: status.attempts[0].startedAt,
+    updatedAt: new Date().toISOString(),
+    trainingSeconds: previousSeconds + attempt.trainingSeconds,
+    ...(error ? { error } : {}),
+  });
+
+  let phase = 'while building the job state (init)';
+  try {
+    if (startEpoch === 0) log(`[captioning-lab] run ${id}: training ${identity.epochs} epoch(s) in ${dir} (backend ${backend.kind})`);
+    state = await job.init(ctx);
+    if (start.checkpoint) {
+      phase = `while loading checkpoint ${start.checkpoint.info.name}`;
+      await job.loadCheckpoint(state, new CheckpointReader(start.checkpoint.dir, start.checkpoint.info), ctx);
+    }
+
+    for (epoch = startEpoch; epoch < identity.epochs; epoch++) {
+      phase = `in epoch ${epoch + 1}`;
+      const epochStarted = Date.now();
+      let stepInEpoch = 0;
+      progress.epochStart(epoch);
+      const epochIndex = epoch;
+      const epochCtx: EpochContext = {
+        ...ctx,
+        epoch: epochIndex,
+        stepsBefore: step,
+        epochSeed: epochSeed(identity.seed, epochIndex),
+        setSteps: (count) => progress.setSteps(count),
+        logStep: (values) => {
+          const clean = finiteOrNull(values, `epoch ${epochIndex + 1}, step ${step + 1}`);
+          step += 1;
+          stepInEpoch += 1;
+          writeRecord({ kind: 'step', step, epoch: epochIndex, time: Date.now(), ...clean });
+          progress.step(stepInEpoch, values);
+          return step;
+        },
+        get interruptRequested() {
+          return watch.requested;
+        },
+      };
+      const metrics = finiteOrNull(await job.epoch(state, epochCtx), `epoch ${epoch + 1} of run ${id}`);
+      writeRecord({ kind: 'epoch', step, epoch, time: Date.now(), ...metrics });
+      lastMetrics = metrics;
+      if (job.best) {
+        const value = metrics[job.best.metric];
+        if (typeof value === 'number' && isBetter(job.best.mode, value, best?.value)) best = { ...job.best, value, epoch };
+      }
+      const trainedState = state;
+      await writeCheckpoint(files.checkpoints, { runId: id, epoch: epoch + 1, step, identity, metrics, ...(best ? { best } : {}) }, (writer) =>
+        job.saveCheckpoint(trainedState, writer, ctx),
+      );
+      await pruneCheckpoints(files.checkpoints, options.keepLast ?? 2, best ? checkpointName(best.epoch + 1) : undefined);
+      const seconds = (Date.now() - epochStarted) / 1000;
+      attempt.epochsTrained += 1;
+      attempt.trainingSeconds += seconds;
+      status.epochsCompleted = epoch + 1;
+      await saveStatus();
+      progress.epochEnd(epoch, metrics, seconds);
+      if (watch.requested && epoch + 1 < identity.epochs) {
+        attempt.status = 'interrupted';
+        attempt.endedAt = new Date().toISOString();
+        status.status = 'interrupted';
+        await saveStatus();
+        await writeJson(files.summary, summaryOf('interrupted', labelledMetrics(job, metrics, epoch), []));
+        throw new RunInterruptedError(id, epoch + 1, dir);
+      }
+    }
+
+    phase = 'while evaluating';
+    const evaluation = job.evaluate ? await job.evaluate(state, ctx) : {};
+    const evalFiles = await writeEvaluation(dir, evaluation);
+    const metrics = [...(lastMetrics ? labelledMetrics(job, lastMetrics, identity.epochs - 1) : []), ...(evaluation.metrics ?? [])];
+    attempt.status = 'finished';
+    attempt.endedAt = new Date().toISOString();
+    status.status = 'finished';
+    delete status.error;
+    await writeJson(files.summary, summaryOf('finished', metrics, evalFiles));
+    await saveStatus();
+    const run = new Run(id, dir);
+    run.origin = start.checkpoint ? 'resumed' : 'trained';
+    run.epochsTrainedNow = attempt.epochsTrained;
+    log(
+      `[captioning-lab] run ${id}: finished (${attempt.epochsTrained} epoch(s) trained now in ${formatDuration((Date.now() - trainingStarted) / 1000)}) -> ${dir}`,
+    );
+    return run;
+  } catch (error) {
+    if (error instanceof RunInterruptedError) throw error;
+    const record = errorRecord(error, phase.startsWith('in epoch') ? epoch : undefined);
+    attempt.status = 'failed';
+    attempt.endedAt = new Date().toISOString();
+    attempt.error = record;
+    status.status = 'failed';
+    status.error = record;
+    await saveStatus();
+    await writeJson(files.summary, summaryOf('failed', [], [], record));
+    throw new RunFailedError(id, dir, error, phase);
+  } finally {
+    watch.remove();
+    fs.closeSync(metricsFd);
+    if (state !== undefined) job.dispose?.(state);
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * The run store (DESIGN.md, "Runs and caching"): run ids from canonical configs, run folders
+ * with their records, training jobs that are trained once, resumed when interrupted and
+ * loaded when finished, comparisons as DataFrames, and export to MLflow's file store.
+ */
+export { canonicalJson, canonicalize, flattenConfig, runId, runIdentity, shortHash, slugify, RUN_HASH_LENGTH } from './canonical';
+export type { JsonObject, JsonValue, RunIdentity, RunIdentityInput } from './canonical';
+export { CheckpointReader, CheckpointWriter, listCheckpoints, readCheckpoint } from './checkpoints';
+export type { CheckpointInfo, HostArray } from './checkpoints';
+export { DamagedRunError, RunBusyError, RunFailedError, RunInterruptedError } from './errors';
+export { experiment, jobRunId } from './experiment';
+export type { ExperimentOptions } from './experiment';
+export { epochSeed } from './job';
+export type { AttentionMap, CaptionResult, EpochContext, Evaluation, RunContext, TrainingJob } from './job';
+export { attentionGrid, readAttention, readCaptions, writeAttention, writeCaptions } from './artifacts';
+export { acquireLock, isProcessAlive, readLock } from './lock';
+export type { LockHandle, LockOwner } from './lock';
+export { resultsRoot, runFolder, runsFolder, RESULTS_ENV_VAR, RUN_FILES } from './paths';
+export { metricColumn, metricKey, protocolLabel, OWN_IMPLEMENTATION, RUN_STATUSES } from './records';
+export type { MetricLabel, MetricRecord, RunMetric, RunStatus, StatusRecord, SummaryRecord } from './records';
+export { Run } from './run';
+export type { RunOrigin } from './run';
+export { listRuns, loadRun, readRunEntry, removeRun, resolveRunId } from './store';
+export type { RunEntry, RunFilter } from './store';
+export { compareRuns, runTable, tableOfRuns, shapeTable, toDataFrame } from './compare';
+export type { CompareFilter, RunTable, Row, Cell } from './compare';
+export { exportMlflow, experimentIdOf, summaryMetricKey } from './mlflow';
+export type { MlflowExport, MlflowExportOptions } from './mlflow';
+export { recordEvaluation } from './evaluation';

@@ -1,0 +1,60 @@
+/**
+ * Where runs live: `<results root>/runs/<id>/`, and the names of the files in a run folder.
+ *
+ * The results root is, first found: the `root` option, the `CAPTIONING_RESULTS` environment
+ * variable, `results/` in the project root (the folder holding package.json).
+ */
+import * as path from 'path';
+
+import { PROJECT_ROOT } from '../notebooks/runner';
+import { assertRunId } from './canonical';
+
+export const RESULTS_ENV_VAR = 'CAPTIONING_RESULTS';
+
+/** The results folder: `root`, else $CAPTIONING_RESULTS, else `<project>/results`. */
+export function resultsRoot(root?: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (root) return path.resolve(root);
+  const fromEnv = env[RESULTS_ENV_VAR];
+  if (fromEnv && fromEnv.trim() !== '') return path.resolve(fromEnv.trim());
+  return path.join(PROJECT_ROOT, 'results');
+}
+
+/** `<results>/runs`. */
+export function runsFolder(root?: string): string {
+  return path.join(resultsRoot(root), 'runs');
+}
+
+/** `<results>/runs/<id>`. */
+export function runFolder(id: string, root?: string): string {
+  assertRunId(id);
+  return path.join(runsFolder(root), id);
+}
+
+/** The files of a run folder (DESIGN.md, "Runs and caching"). */
+export const RUN_FILES = {
+  config: 'config.json',
+  environment: 'environment.json',
+  metrics: 'metrics.jsonl',
+  summary: 'summary.json',
+  status: 'status.json',
+  lock: 'lock',
+  checkpoints: 'checkpoints',
+} as const;
+
+/** `captions-<split>.json`: generated captions in the COCO result format. */
+export function captionsFile(split: string): string {
+  assertSplitName(split);
+  return `captions-${split}.json`;
+}
+
+/** `attention-<split>.json` (index) and `attention-<split>.bin` (float32 maps). */
+export function attentionFiles(split: string): { index: string; data: string } {
+  assertSplitName(split);
+  return { index: `attention-${split}.json`, data: `attention-${split}.bin` };
+}
+
+function assertSplitName(split: string): void {
+  if (!/^[A-Za-z0-9_-]+$/.test(split)) {
+    throw new Error(`split ${JSON.stringify(split)} may use letters, digits, '_' and '-' only (e.g. val, test)`);
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * The records of a run folder and their checks: status.json, summary.json (the contract
+ * that the report, the notebooks and outside tools read; DESIGN.md), metrics.jsonl lines
+ * and config.json. A record that fails its check is a DamagedRunError naming file and field.
+ */
+import type { JsonValue, RunIdentity } from './canonical';
+import { DamagedRunError } from './errors';
+
+export const RUN_STATUSES = ['running', 'finished', 'failed', 'interrupted'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** The implementation label of numbers computed by this project's own code (losses). */
+export const OWN_IMPLEMENTATION = 'captioning-lab';
+
+/**
+ * One number of a run with its protocol (DESIGN.md): `{ name: 'BLEU-4', value: 0.31,
+ * split: 'test', protocol: 'free-running', beam: 3, implementation: 'coco-caption' }`.
+ * Scores from src/metrics (MetricScore) are RunMetrics as they are.
+ */
+export interface RunMetric {
+  name: string;
+  value: number;
+  split?: string;
+  /** 'free-running' | 'teacher-forced' (src/metrics PROTOCOLS), or another stated protocol. */
+  protocol?: string;
+  beam?: number;
+  /** 'coco-caption' for src/metrics scores, 'captioning-lab' for losses, 'nltk', … */
+  implementation: string;
+  /** The epoch the value belongs to (training metrics). */
+  epoch?: number;
+  /** Set when only part of a split was scored. */
+  subset?: { evaluated: number; of: number };
+}
+
+/** How a key of an epoch's metrics becomes a summary metric, e.g. val_loss -> loss on val. */
+export interface MetricLabel {
+  name: string;
+  split?: string;
+  protocol?: string;
+  beam?: number;
+  implementation?: string;
+}
+
+/** One line of metrics.jsonl. */
+export interface MetricRecord {
+  kind: 'step' | 'epoch';
+  /** Global step (optimiser updates so far, counted from 1) at the time of the record. */
+  step: number;
+  /** Epoch index, from 0. */
+  epoch: number;
+  /** Milliseconds since 1970 (for MLflow's timestamps and rates). */
+  time: number;
+  /** The values (null stands for a non-finite number). */
+  [name: string]: number | string | null;
+}
+
+export interface ErrorRecord {
+  message: string;
+  stack?: string;
+  /** Epoch index during which it happened, when known. */
+  epoch?: number;
+}
+
+/** One attempt at training a run (a first run, a resume, a retry). */
+export interface AttemptRecord {
+  attempt: number;
+  status: RunStatus;
+  pid: number;
+  hostname: string;
+  startedAt: string;
+  endedAt?: string;
+  /** Epochs already done when the attempt started (from a checkpoint), 0 for a fresh start. */
+  startEpoch: number;
+  /** Epochs trained by this attempt. */
+  epochsTrained: number;
+  /** Seconds this attempt spent in training epochs. */
+  trainingSeconds: number;
+  /** Why the attempt started where it did ("resumed from checkpoint epoch-0003 after failure", …). */
+  reason: string;
+  error?: ErrorRecord;
+}
+
+/** status.json. */
+export interface StatusRecord {
+  schema: 'captioning-lab/status@1';
+  id: string;
+  status: RunStatus;
+  updatedAt: string;
+  epochsCompleted: number;
+  epochsPlanned: number;
+  /** The last error, for status 'failed'. */
+  error?: ErrorRecord;
+  attempts: AttemptRecord[];
+}
+
+/** config.json: the identity that was hashed into the id, plus the readable name. */
+export interface ConfigRecord extends RunIdentity {
+  id: string;
+  name: string;
+  hash: string;
+}
+
+/** summary.json: the contract of DESIGN.md, plus provenance. */
+export interface SummaryRecord {
+  schema: 'captioning-lab/summary@1';
+  id: string;
+  name: string;
+  status: RunStatus;
+  config: JsonValue;
+  /** The backend kind (node-gpu, node, wasm, cpu); the full choice is in environment.json. */
+  backend: string;
+  metrics: RunMetric[];
+  epochs: { planned: number; completed: number };
+  seed: number;
+  fingerprints: Record<string, string>;
+  /** The last epoch's raw metrics (labelled or not). */
+  final?: Record<string, number | null>;
+  /** The best epoch (index from 0) by the job's chosen metric. */
+  best?: { metric: string; mode: 'min' | 'max'; value: number; epoch: number };
+  /** Files written by evaluation: captions and attention per split. */
+  files: string[];
+  git: { commit: string; dirty: boolean | 'unknown' };
+  startedAt: string;
+  updatedAt: string;
+  /** Seconds spent training, summed over attempts. */
+  trainingSeconds: number;
+  error?: ErrorRecord;
+}
+
+function fail(file: string, field: string, expected: string, value: unknown): never {
+  const shown = value === undefined ? 'missing' : JSON.stringify(value)?.slice(0, 80);
+  throw new DamagedRunError(file, `field ${JSON.stringify(field)} should be ${expected}, got ${shown}`);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Checks one metric entry of a summary. */
+export function checkRunMetric(file: string, value: unknown, field: string): RunMetric {
+  if (!isObject(value)) fail(file, field, 'an object', value);
+  if (typeof value.name !== 'string' || value.name === '') fail(file, `${field}.name`, 'a non-empty string', value.name);
+  if (typeof value.value !== 'number' || !Number.isFinite(value.value)) fail(file, `${field}.value`, 'a finite number', value.value);
+  if (typeof value.implementation !== 'string') fail(file, `${field}.implementation`, 'a string', value.implementation);
+  if (value.split !== undefined && typeof value.split !== 'string') fail(file, `${field}.split`, 'a string', value.split);
+  if (value.protocol !== undefined && typeof value.protocol !== 'string') fail(file, `${field}.protocol`, 'a string', value.protocol);
+  if (value.beam !== undefined && !(Number.isInteger(value.beam) && (value.beam as number) >= 1)) fail(file, `${field}.beam`, 'a positive integer', value.beam);
+  return value as unknown as RunMetric;
+}
+
+/** Checks summary.json's contract fields. */
+export function checkSummary(file: string, value: unknown): SummaryRecord {
+  if (!isObject(value)) fail(file, '(root)', 'an object', value);
+  if (typeof value.id !== 'string') fail(file, 'id', 'a string', value.id);
+  if (!(RUN_STATUSES as readonly string[]).includes(value.status as string)) fail(file, 'status', RUN_STATUSES.join(' | '), value.status);
+  if (!('config' in value)) fail(file, 'config', 'the run config', undefined);
+  if (typeof value.backend !== 'string') fail(file, 'backend', 'a string', value.backend);
+  if (!Array.isArray(value.metrics)) fail(file, 'metrics', 'an array', value.metrics);
+  value.metrics.forEach((m, i) => checkRunMetric(file, m, `metrics[${i}]`));
+  return value as unknown as SummaryRecord;
+}
+
+/** Checks status.json. */
+export function checkStatus(file: string, value: unknown): StatusRecord {
+  if (!isObject(value)) fail(file, '(root)', 'an object', value);
+  if (!(RUN_STATUSES as readonly string[]).includes(value.status as string)) fail(file, 'status', RUN_STATUSES.join(' | '), value.status);
+  if (!Number.isInteger(value.epochsCompleted)) fail(file, 'epochsCompleted', 'an integer', value.epochsCompleted);
+  if (!Array.isArray(value.attempts)) fail(file, 'attempts', 'an array', value.attempts);
+  return value as unknown as StatusRecord;
+}
+
+/** Checks config.json. */
+export function checkConfig(file: string, value: unknown): ConfigRecord {
+  if (!isObject(value)) fail(file, '(root)', 'an object', value);
+  if (typeof value.id !== 'string') fail(file, 'id', 'a string', value.id);
+  if (typeof value.hash !== 'string') fail(file, 'hash', 'a string', value.hash);
+  if (!Number.isInteger(value.epochs)) fail(file, 'epochs', 'an integer', value.epochs);
+  if (!('config' in value)) fail(file, 'config', 'the run config', undefined);
+  return value as unknown as ConfigRecord;
+}
+
+/** Checks one metrics.jsonl record (line numbers are 1-based). */
+export function checkMetricRecord(file: string, value: Record<string, unknown>, line: number): MetricRecord {
+  const where = `line ${line}`;
+  if (value.kind !== 'step' && value.kind !== 'epoch') throw new DamagedRunError(file, `${where}: kind should be 'step' or 'epoch', got ${JSON.stringify(value.kind)}`);
+  if (!Number.isInteger(value.epoch)) throw new DamagedRunError(file, `${where}: epoch should be an integer, got ${JSON.stringify(value.epoch)}`);
+  if (!Number.isInteger(value.step)) throw new DamagedRunError(file, `${where}: step should be an integer, got ${JSON.stringify(value.step)}`);
+  return value as MetricRecord;
+}
+
+/** The summary-metric key of a metric: `BLEU-4|test|free-running|3|coco-caption`. */
+export function metricKey(m: Pick<RunMetric, 'name' | 'split' | 'protocol' | 'beam' | 'implementation'>): string {
+  return [m.name, m.split ?? '', m.protocol ?? '', m.beam ?? '', m.implementation].join('|');
+}
+
+/** A readable label of a metric's protocol: `test, free-running, beam 3` (implementation when not coco-caption). */
+export function protocolLabel(m: Pick<RunMetric, 'split' | 'protocol' | 'beam' | 'implementation'>, options: { implementation?: 'always' | 'unless-coco' } = {}): string {
+  const parts: string[] = [];
+  if (m.split) parts.push(m.split);
+  if (m.protocol) parts.push(m.protocol);
+  if (m.beam !== undefined) parts.push(`beam ${m.beam}`);
+  const show = options.implementation === 'always' || m.implementation !== 'coco-caption';
+  if (show && m.implementation) parts.push(m.implementation);
+  return parts.join(', ');
+}
+
+/** The column name of a metric in comparisons and reports: `BLEU-4 (test, free-running, beam 3)`. */
+export function metricColumn(m: Pick<RunMetric, 'name' | 'split' | 'protocol' | 'beam' | 'implementation'>): string {
+  const label = protocolLabel(m);
+  return label ? `${m.name} (${label})` : m.name;
+}

@@ -1,0 +1,201 @@
+/**
+ * Figures of training runs (plotly): training loss per iteration and validation loss per
+ * epoch for several runs (the report's Figures 4-5 and its training-loss curves), and metric
+ * bars labelled with their protocol (split, free-running or teacher-forced, beam,
+ * implementation), so that numbers measured differently never look alike.
+ *
+ *   const runs = [baseline, bert].map((r) => lab.curvesOf(r));
+ *   await lab.show(lab.trainingLossFigure(runs));             // x: iteration, y: loss per step
+ *   await lab.show(lab.validationLossFigure(runs));           // x: epoch, y: val_loss
+ *   await lab.show(lab.metricBarsFigure(entries, { scale: 100 }));
+ */
+import type { MetricRecord, RunMetric } from '../tracking/records';
+import { metricColumn, protocolLabel } from '../tracking/records';
+import type { Figure } from './renderer';
+
+/** One run's metric history and the label its curve gets. */
+export interface RunCurves {
+  label: string;
+  records: readonly MetricRecord[];
+}
+
+/** Something with an id and a metrics history, such as a tracking Run. */
+export interface HasHistory {
+  id: string;
+  history(kind?: 'step' | 'epoch'): MetricRecord[];
+}
+
+/** The curves of a run, labelled with its id (or `label`). */
+export function curvesOf(run: HasHistory, label?: string): RunCurves {
+  return { label: label ?? run.id, records: run.history() };
+}
+
+export const RUN_COLOURS = ['#3b6ea5', '#e08a2c', '#4f9d5a', '#c0392b', '#8e6bbf', '#8c564b', '#17becf', '#7f7f7f'];
+
+/** Centred moving average over `window` points (1: none). */
+export function movingAverage(values: readonly number[], window: number): number[] {
+  if (window <= 1) return [...values];
+  const half = Math.floor(window / 2);
+  return values.map((_, i) => {
+    const lo = Math.max(0, i - half);
+    const hi = Math.min(values.length, i + half + 1);
+    let s = 0;
+    for (let j = lo; j < hi; j++) s += values[j];
+    return s / (hi - lo);
+  });
+}
+
+function points(records: readonly MetricRecord[], kind: 'step' | 'epoch', metric: string): { x: number[]; y: number[] } {
+  const x: number[] = [];
+  const y: number[] = [];
+  for (const r of records) {
+    const v = r[metric];
+    if (r.kind !== kind || typeof v !== 'number') continue;
+    x.push(kind === 'step' ? r.step : r.epoch + 1);
+    y.push(v);
+  }
+  return { x, y };
+}
+
+function checkSeries(runs: readonly RunCurves[], kind: 'step' | 'epoch', metric: string): void {
+  if (runs.length === 0) throw new Error('no runs to plot');
+  const empty = runs.filter((r) => points(r.records, kind, metric).x.length === 0).map((r) => r.label);
+  if (empty.length === runs.length) {
+    throw new Error(`no ${kind} records with a numeric ${JSON.stringify(metric)} in ${empty.join(', ')}`);
+  }
+}
+
+export interface CurveOptions {
+  /** The metric key in metrics.jsonl (default 'loss' per step, 'val_loss' per epoch). */
+  metric?: string;
+  title?: string;
+  /** Axis title of the values. */
+  yTitle?: string;
+  /** Moving average over this many steps, drawn over the faint raw curve (step curves; default 1). */
+  smooth?: number;
+  /** Logarithmic value axis. */
+  logY?: boolean;
+  width?: number;
+  height?: number;
+}
+
+/** Training loss per iteration (optimiser step) of several runs. */
+export function trainingLossFigure(runs: readonly RunCurves[], options: CurveOptions = {}): Figure {
+  const metric = options.metric ?? 'loss';
+  checkSeries(runs, 'step', metric);
+  const smooth = options.smooth ?? 1;
+  const data: Record<string, unknown>[] = [];
+  runs.forEach((run, i) => {
+    const { x, y } = points(run.records, 'step', metric);
+    const colour = RUN_COLOURS[i % RUN_COLOURS.length];
+    if (smooth > 1) {
+      data.push({ type: 'scatter', mode: 'lines', name: `${run.label} (raw)`, x, y, line: { color: colour, width: 1 }, opacity: 0.3, showlegend: false, hoverinfo: 'skip' });
+    }
+    data.push({
+      type: 'scatter',
+      mode: 'lines',
+      name: run.label,
+      x,
+      y: movingAverage(y, smooth),
+      line: { color: colour, width: 2 },
+      hovertemplate: `${run.label}<br>iteration %{x}<br>${metric} %{y:.4f}<extra></extra>`,
+    });
+  });
+  return {
+    data,
+    layout: {
+      title: { text: options.title ?? `Training ${metric} per iteration${smooth > 1 ? ` (moving average of ${smooth})` : ''}` },
+      xaxis: { title: { text: 'iteration (optimiser step)' } },
+      yaxis: { title: { text: options.yTitle ?? `${metric} (per step)` }, ...(options.logY ? { type: 'log' } : {}) },
+      width: options.width ?? 760,
+      height: options.height ?? 420,
+      legend: { orientation: 'h', y: -0.2 },
+    },
+  };
+}
+
+/** Validation loss per epoch of several runs (markers at each epoch). */
+export function validationLossFigure(runs: readonly RunCurves[], options: CurveOptions = {}): Figure {
+  const metric = options.metric ?? 'val_loss';
+  checkSeries(runs, 'epoch', metric);
+  const data = runs.map((run, i) => {
+    const { x, y } = points(run.records, 'epoch', metric);
+    return {
+      type: 'scatter',
+      mode: 'lines+markers',
+      name: run.label,
+      x,
+      y,
+      line: { color: RUN_COLOURS[i % RUN_COLOURS.length], width: 2 },
+      hovertemplate: `${run.label}<br>epoch %{x}<br>${metric} %{y:.4f}<extra></extra>`,
+    };
+  });
+  return {
+    data,
+    layout: {
+      title: { text: options.title ?? `Validation: ${metric} per epoch` },
+      xaxis: { title: { text: 'epoch' }, dtick: 1 },
+      yaxis: { title: { text: options.yTitle ?? metric }, ...(options.logY ? { type: 'log' } : {}) },
+      width: options.width ?? 760,
+      height: options.height ?? 420,
+      legend: { orientation: 'h', y: -0.2 },
+    },
+  };
+}
+
+/** One bar: a metric of a group (a run, a model, "report"). */
+export interface MetricBar {
+  group: string;
+  metric: RunMetric;
+}
+
+export interface MetricBarsOptions {
+  title?: string;
+  /** Multiply values (100 for BLEU as papers print it). The axis title says so. */
+  scale?: number;
+  /** Keep only these metric names. */
+  metrics?: string[];
+  width?: number;
+  height?: number;
+}
+
+/**
+ * Grouped bars: one group per run, one bar per metric and protocol, each bar labelled with
+ * its protocol (`test, free-running, beam 3`), implementation included when not coco-caption.
+ */
+export function metricBarsFigure(bars: readonly MetricBar[], options: MetricBarsOptions = {}): Figure {
+  const kept = bars.filter((b) => !options.metrics || options.metrics.includes(b.metric.name));
+  if (kept.length === 0) throw new Error(`no metrics to plot${options.metrics ? ` among ${options.metrics.join(', ')}` : ''}`);
+  const scale = options.scale ?? 1;
+  const groups = [...new Set(kept.map((b) => b.group))];
+  const columns = [...new Set(kept.map((b) => metricColumn(b.metric)))];
+  const data = columns.map((column, i) => {
+    const y = groups.map((g) => {
+      const bar = kept.find((b) => b.group === g && metricColumn(b.metric) === column);
+      return bar ? bar.metric.value * scale : null;
+    });
+    const sample = kept.find((b) => metricColumn(b.metric) === column)!.metric;
+    return {
+      type: 'bar',
+      name: column,
+      x: groups,
+      y,
+      text: y.map((v) => (v === null ? '' : `${v.toFixed(scale >= 100 ? 1 : 3)}`)),
+      textposition: 'outside',
+      marker: { color: RUN_COLOURS[i % RUN_COLOURS.length] },
+      hovertemplate: `%{x}<br>${sample.name}: %{y}<br>${protocolLabel(sample, { implementation: 'always' })}<extra></extra>`,
+    };
+  });
+  return {
+    data,
+    layout: {
+      title: { text: options.title ?? `Metrics by run (${scale !== 1 ? `x${scale}` : 'as recorded'})` },
+      barmode: 'group',
+      xaxis: { title: { text: 'run' }, type: 'category' },
+      yaxis: { title: { text: scale !== 1 ? `value x${scale}` : 'value (0-1 scale; CIDEr-D x10; losses as recorded)' } },
+      width: options.width ?? 820,
+      height: options.height ?? 440,
+      legend: { orientation: 'h', y: -0.25 },
+    },
+  };
+}

@@ -1,0 +1,150 @@
+// `captioning report` (npm run report) on a few small real runs: README.md's tables match the
+// runs' summary.json files, every number is cited with its run and protocol, the report's own
+// numbers are labelled, loss figures are rendered; with no runs it says so.
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { reportCommand } from '../../src/cli/report';
+import { BACKEND_ENV_VAR, initBackend } from '../../src/compute/backend';
+import { experiment, RunFailedError } from '../../src/tracking';
+import { closeRenderer } from '../../src/viz/renderer';
+import { mlpJob } from '../tracking/fixtures/mlp-job';
+
+let tmp: string;
+let results: string;
+
+interface Summary {
+  id: string;
+  name: string;
+  status: string;
+  config: { optimizer: { lr: number }; model: { hidden: number } };
+  metrics: { name: string; value: number; split?: string; protocol?: string; beam?: number; implementation: string; epoch?: number }[];
+}
+
+before(async () => {
+  process.env[BACKEND_ENV_VAR] = 'cpu';
+  await initBackend();
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'report-'));
+  results = path.join(tmp, 'results');
+  const quiet = { root: results, log: () => {}, progress: 'none' as const };
+  await experiment(mlpJob({ name: 'baseline', lr: 0.05, epochs: 2 }), quiet);
+  await experiment(mlpJob({ name: 'bert', lr: 0.02, hidden: 6, epochs: 3 }), quiet);
+  await assert.rejects(experiment(mlpJob({ name: 'broken', epochs: 3, failAt: 1 }), quiet), RunFailedError);
+});
+after(async () => {
+  await closeRenderer();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** `captioning report …` (what `npm run report` runs), in-process. */
+async function report(...args: string[]): Promise<void> {
+  await reportCommand().exitOverride().parseAsync(['node', 'report', ...args]);
+}
+
+/** The Markdown tables of a document: header cells and rows of cells. */
+function markdownTables(md: string): { header: string[]; rows: string[][] }[] {
+  const tables: { header: string[]; rows: string[][] }[] = [];
+  const lines = md.split('\n');
+  const cells = (line: string) => line.slice(2, -2).split(' | ').map((c) => c.replace(/\\\|/g, '|').trim());
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].startsWith('| ') && lines[i + 1]?.startsWith('|---')) {
+      const header = cells(lines[i]);
+      const rows: string[][] = [];
+      for (i += 2; i < lines.length && lines[i].startsWith('| '); i++) rows.push(cells(lines[i]));
+      tables.push({ header, rows });
+    }
+  }
+  return tables;
+}
+
+function summaries(): Summary[] {
+  const runs = path.join(results, 'runs');
+  return fs.readdirSync(runs).map((id) => JSON.parse(fs.readFileSync(path.join(runs, id, 'summary.json'), 'utf8')) as Summary);
+}
+
+test('the report lists every finished run with its metrics as recorded, each cited with run id and protocol', async () => {
+  const out = path.join(tmp, 'report');
+  await report('--results', results, '--out', out);
+  const md = fs.readFileSync(path.join(out, 'README.md'), 'utf8');
+  const tables = markdownTables(md);
+  const finished = summaries().filter((s) => s.status === 'finished');
+  assert.equal(finished.length, 2);
+
+  // Runs table: one row per finished run; a column per metric and protocol.
+  const runsTable = tables.find((t) => t.header[0] === 'run' && t.header[1] === 'variant')!;
+  assert.ok(runsTable, md);
+  assert.equal(runsTable.rows.length, finished.length);
+  for (const s of finished) {
+    const row = runsTable.rows.find((r) => r[0] === `\`${s.id}\``);
+    assert.ok(row, `a row for ${s.id}`);
+    assert.equal(row[1], s.name);
+    assert.equal(Number(row[runsTable.header.indexOf('optimizer.lr')]), s.config.optimizer.lr, 'the params that differ are shown');
+    assert.equal(Number(row[runsTable.header.indexOf('model.hidden')]), s.config.model.hidden);
+    for (const m of s.metrics) {
+      const protocol = [m.split, m.protocol, m.beam !== undefined ? `beam ${m.beam}` : undefined, m.implementation !== 'coco-caption' ? m.implementation : undefined].filter(Boolean).join(', ');
+      const column = runsTable.header.indexOf(`${m.name} (${protocol})`);
+      assert.ok(column > 0, `column for ${m.name} (${protocol}) in ${runsTable.header.join(' | ')}`);
+      assert.ok(Math.abs(Number(row[column]) - m.value) <= 5e-5, `${s.id} ${m.name}: ${row[column]} vs ${m.value}`);
+    }
+  }
+
+  // Provenance: each number once, with run id, split, protocol, beam, implementation.
+  const provenance = tables.find((t) => t.header.join(',') === 'run,metric,value,split,protocol,beam,implementation,epoch')!;
+  assert.equal(provenance.rows.length, finished.reduce((n, s) => n + s.metrics.length, 0));
+  for (const s of finished) {
+    for (const m of s.metrics) {
+      const row = provenance.rows.find(
+        (r) => r[0] === `\`${s.id}\`` && r[1] === m.name && r[3] === (m.split ?? '') && r[4] === (m.protocol ?? '') && r[5] === (m.beam === undefined ? '' : String(m.beam)) && r[6] === m.implementation,
+      );
+      assert.ok(row, `${s.id} ${m.name} ${m.split} ${m.protocol} ${m.beam}`);
+      assert.ok(Math.abs(Number(row[2]) - m.value) <= 5e-5);
+    }
+  }
+
+  // The report's own numbers, labelled.
+  const reference = tables.find((t) => t.header[0] === 'model' && t.header.includes('source'))!;
+  const refValues = reference.rows.map((r) => [r[0], r[1], Number(r[2])]);
+  assert.deepEqual(refValues, [
+    ['attention (baseline)', 'BLEU-4', 21.1],
+    ['BERT + attention', 'BLEU-4', 26.8],
+    ['attention (baseline)', 'validation loss', 4.5],
+    ['BERT + attention', 'validation loss', 2.7],
+  ]);
+  assert.ok(reference.rows.every((r) => r[r.length - 1] === 'source: report (teacher-forced, NLTK-style)'));
+
+  // The failed run is listed apart with its error; its numbers are in no table.
+  const failed = summaries().find((s) => s.status === 'failed')!;
+  const unfinished = tables.find((t) => t.header.join(',') === 'run,status,epochs done,last error')!;
+  assert.deepEqual(unfinished.rows.map((r) => [r[0], r[1], r[2]]), [[`\`${failed.id}\``, 'failed', '1 / 3']]);
+  assert.match(unfinished.rows[0][3], /injected failure/);
+
+  // Loss figures rendered from the runs, referenced by the document, and the HTML twin.
+  for (const name of ['runs-training-loss', 'runs-validation-loss']) {
+    const png = fs.readFileSync(path.join(out, 'figures', `${name}.png`));
+    assert.equal(png.toString('ascii', 12, 16), 'IHDR');
+    assert.ok(png.readUInt32BE(16) > 500);
+    assert.ok(md.includes(`(figures/${name}.png)`));
+    assert.ok(fs.readFileSync(path.join(out, 'figures', `${name}.svg`), 'utf8').includes('>iteration (optimiser step)<') || name !== 'runs-training-loss');
+  }
+  const html = fs.readFileSync(path.join(out, 'index.html'), 'utf8');
+  for (const s of finished) assert.ok(html.includes(`<code>${s.id}</code>`));
+  assert.ok(html.includes('<img src="figures/runs-validation-loss.png"'));
+  const csv = fs.readFileSync(path.join(out, 'metrics.csv'), 'utf8').trim().split('\n');
+  assert.equal(csv.length - 1, provenance.rows.length);
+});
+
+test('with no runs the report says so instead of failing, and keeps the reference table and exported figures', async () => {
+  const out = path.join(tmp, 'empty-report');
+  fs.mkdirSync(path.join(out, 'figures'), { recursive: true });
+  fs.writeFileSync(path.join(out, 'figures', 'runs-training-loss.png'), 'stale');
+  fs.copyFileSync(path.join(tmp, 'report', 'figures', 'runs-validation-loss.png'), path.join(out, 'figures', 'notebook-figure.png'));
+  await report('--results', path.join(tmp, 'no-results'), '--out', out);
+  const md = fs.readFileSync(path.join(out, 'README.md'), 'utf8');
+  assert.match(md, /No runs found in `.*no-results[\\/]runs`/);
+  assert.ok(md.includes('source: report (teacher-forced, NLTK-style)'));
+  assert.ok(md.includes('![notebook-figure](figures/notebook-figure.png)'), 'figures exported by notebooks are listed');
+  assert.ok(!fs.existsSync(path.join(out, 'figures', 'runs-training-loss.png')), 'stale run figures are removed');
+});
