@@ -53,3 +53,13 @@ export { captionComparisonFigure, generatedLengthFigure, wordUseFigure } from '.
 export type { CaptionComparisonItem, CaptionSet } from './viz/caption-figures';
 export type { ImageInput } from './viz/image-input';
 export { pngDataUri } from './viz/png';
+
+// model: Show, Attend and Tell (config, training job, evaluation, caption prior)
+export { resolveConfig, validateConfig, parseSettings, DEFAULT_CONFIG, PROFILES, PROFILE_NAMES } from './model/config';
+export type { CaptionerConfig, ConfigOverride, ProfileName } from './model/config';
+export { captionerJob, ensureEvaluation, evaluateSplit } from './train/job';
+export type { CaptionerState, CaptionerJobOptions } from './train/job';
+export { bestSingleCaption, scorePrior } from './model/caption-prior';
+export type { CaptionPrior } from './model/caption-prior';
+export { attentionCorrectness } from './model/attention-correctness';
+export type { AttentionCorrectness } from './model/attention-correctness';

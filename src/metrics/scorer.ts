@@ -255,7 +255,7 @@ export async function scoreCaptions(
 
   if (p.families.has('METEOR')) {
     const jar = resolveJar('METEOR', options.java);
-    if (!jar.available) {
+    if ('reason' in jar) {
       extra.push(unavailable('METEOR', jar.reason, p));
     } else {
       try {
@@ -269,7 +269,7 @@ export async function scoreCaptions(
   }
   if (p.families.has('SPICE')) {
     const jar = resolveJar('SPICE', options.java);
-    if (!jar.available) {
+    if ('reason' in jar) {
       extra.push(unavailable('SPICE', jar.reason, p));
     } else {
       try {

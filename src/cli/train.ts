@@ -1,0 +1,68 @@
+/**
+ * `captioning train` and `captioning eval`: the captioner through the run store.
+ *
+ *   npx captioning train --profile quick --variant baseline [--set decoder.hidden=256 ...]
+ *   npx captioning eval baseline-3f2a9c1b7d0e --split test --beam 3
+ *
+ * `train` trains, resumes or loads the run its config names and prints the run folder;
+ * `eval` decodes a split free-running from the best checkpoint and writes the metrics
+ * (with split, protocol and beam), the captions and the attention maps into the run.
+ */
+import { Command, Option } from 'commander';
+
+import { formatScoresTable, type MetricEntry } from '../metrics';
+import { PROFILE_NAMES, type ProfileName, parseSettings, resolveConfig, validateConfig } from '../model/config';
+import { experiment, loadRun, recordEvaluation } from '../tracking';
+import { captionerJob, evaluateSplit } from '../train/job';
+
+/** The variants of the command line; BERT word inputs arrive with issue #7. */
+export const VARIANTS = ['baseline'] as const;
+
+function positiveInteger(flag: string, raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} must be a positive whole number, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+export function trainCommand(): Command {
+  return new Command('train')
+    .description('train a captioner (or resume it, or load the finished run) and print its run folder')
+    .addOption(new Option('--profile <profile>', 'quick (scenes, CPU) or paper (COCO, GPU)').choices(PROFILE_NAMES).default('quick'))
+    .addOption(new Option('--variant <variant>', 'word inputs of the decoder').choices(VARIANTS).default('baseline'))
+    .option('--set <key=value...>', 'override config values, e.g. --set train.epochs=4 decoder.hidden=256', [])
+    .option('--force', 'retrain from scratch even when the run exists')
+    .action(async (options: { profile: ProfileName; variant: string; set: string[]; force?: boolean }) => {
+      const config = resolveConfig(options.profile, parseSettings(options.set));
+      const job = await captionerJob(config, { name: options.variant });
+      const run = await experiment(job, { force: options.force ?? false });
+      process.stdout.write(`${run.origin} run ${run.id}\n${run.dir}\n`);
+    });
+}
+
+export function evalCommand(): Command {
+  return new Command('eval')
+    .description('decode a split free-running from the best checkpoint and write the metrics into the run summary')
+    .argument('<run>', 'run id (or a unique prefix)')
+    .addOption(new Option('--split <split>', 'split to decode').choices(['val', 'test']).default('test'))
+    .option('--beam <size>', 'beam size (1: greedy)', '3')
+    .option('--max-length <words>', 'longest caption (default: the run config)')
+    .action(async (id: string, options: { split: 'val' | 'test'; beam: string; maxLength?: string }) => {
+      const run = loadRun(id);
+      const config = validateConfig(run.config.config);
+      const beam = positiveInteger('--beam', options.beam);
+      const maxLength = options.maxLength === undefined ? config.decode.maxLength : positiveInteger('--max-length', options.maxLength);
+      const job = await captionerJob(config, { name: run.config.name });
+      const state = await run.restore(job, 'best');
+      try {
+        const { result, ...evaluation } = await evaluateSplit(state, options.split, { beam, maxLength, lengthPenalty: config.decode.lengthPenalty });
+        await recordEvaluation(run, evaluation);
+        process.stdout.write(formatScoresTable(result.metrics as MetricEntry[]));
+        for (const m of evaluation.metrics ?? []) {
+          if (m.name.startsWith('attention')) process.stdout.write(`${m.name}: ${m.value.toFixed(4)}\n`);
+        }
+        process.stdout.write(`written: ${run.dir}/summary.json\n`);
+      } finally {
+        job.dispose?.(state);
+      }
+    });
+}

@@ -1,0 +1,312 @@
+/**
+ * Free-running decoding: greedy and batched beam search, both through `Decoder.step`, with
+ * each word's attention weights and the caption's log-probability.
+ *
+ * Dimensions: N images, K beams, R = rows decoded at a step (images x beams still running),
+ * P regions, V vocabulary size.
+ *
+ *   const captions = greedyDecode(captioner, features, { maxLength: 20 });
+ *   const best = beamSearch(captioner, features, { beam: 3, maxLength: 20 });
+ *   best[0].words;    // ids, without <start>/<end>
+ *   best[0].alphas;   // Float32Array [T, P]: the attention of each word
+ *   best[0].logProb;  // log P(words, <end> | image)
+ *
+ * Conventions shared by both (and by `captionLogProb`): `<pad>` and `<start>` are never
+ * produced (their logits are masked before the softmax, so the probabilities of all
+ * captions sum to 1); a caption is at most `maxLength` words; one that reaches it without
+ * `<end>` stops there (`ended: false`, its log-probability without an `<end>` term).
+ *
+ * Beam search is batched over images and beams: one `step` call per time step for all live
+ * beams of all images. Each image keeps K live beams; a beam that emits `<end>` becomes a
+ * finished hypothesis, and an image stops when it has K of them (or at maxLength). The best
+ * finished hypothesis wins, by log-probability divided by length^lengthPenalty (0: none).
+ * With K = 1 this is exactly greedy decoding.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+import { END_ID, PAD_ID, START_ID } from '../data/vocabulary';
+import type { Captioner } from './captioner';
+import { Decoder, type DecoderState, type EncodedImages } from './decoder';
+import { tidyObject } from './tidy';
+
+export interface DecodedCaption {
+  /** Word ids, without `<start>` and `<end>`. */
+  words: number[];
+  /** log P of the words (and of `<end>` when `ended`). */
+  logProb: number;
+  /** Whether the caption ended with `<end>` (false: cut at maxLength). */
+  ended: boolean;
+  /** Attention weights of each word, row-major [T, P] (T = words.length). */
+  alphas: Float32Array;
+  /** Regions P. */
+  regions: number;
+}
+
+export interface GreedyOptions {
+  /** Most words per caption (default 20). */
+  maxLength?: number;
+}
+
+export interface BeamOptions extends GreedyOptions {
+  /** Beam size K (default 3). */
+  beam?: number;
+  /** Final choice by logProb / length^lengthPenalty, length counting `<end>` (default 0: raw log-probability). */
+  lengthPenalty?: number;
+}
+
+/** Log-probabilities [R, V] with `<pad>` and `<start>` masked out. */
+function maskedLogSoftmax(logits: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const V = logits.shape[1];
+    const mask = new Float32Array(V);
+    mask[PAD_ID] = -Infinity;
+    mask[START_ID] = -Infinity;
+    return tf.logSoftmax(logits.add(tf.tensor1d(mask))) as tf.Tensor2D; // [R, V]
+  });
+}
+
+/** One decoding step for R rows: prefixes (host) -> masked log-probabilities [R, V], new state, alpha [R, P]. */
+function decodeStep(
+  captioner: Captioner,
+  prefixes: readonly number[][],
+  state: DecoderState,
+  encoded: EncodedImages,
+): { logp: tf.Tensor2D; state: DecoderState; alpha: tf.Tensor2D } {
+  return tidyObject(() => {
+    const R = prefixes.length;
+    const t = prefixes[0].length;
+    const flat = new Int32Array(R * t);
+    prefixes.forEach((p, r) => flat.set(p, r * t));
+    const vectors = captioner.words.embedLast(tf.tensor2d(flat, [R, t], 'int32')); // [R, E]
+    const step = captioner.decoder.step(captioner.decoder.projectWords(vectors), state, encoded); // logits [R, V]
+    return { logp: maskedLogSoftmax(step.logits!), state: step.state, alpha: step.alpha };
+  });
+}
+
+function checkMaxLength(maxLength: number): void {
+  if (!Number.isInteger(maxLength) || maxLength < 1) throw new Error(`decoding: maxLength must be a whole number >= 1, got ${maxLength}`);
+}
+
+function disposeState(state: DecoderState): void {
+  state.h.dispose();
+  state.c.dispose();
+}
+
+/** Greedy decoding of N images: inputs are pixels [N, S, S, 3] or features [N, P, D] as the captioner takes them. */
+export function greedyDecode(captioner: Captioner, inputs: tf.Tensor, options: GreedyOptions = {}): DecodedCaption[] {
+  const maxLength = options.maxLength ?? 20;
+  checkMaxLength(maxLength);
+  const all = captioner.encode(inputs); // [N, …]
+  const N = all.features.shape[0];
+  const P = all.features.shape[1];
+  const words: number[][] = Array.from({ length: N }, () => []);
+  const alphas: number[][] = Array.from({ length: N }, () => []);
+  const logProbs = new Float64Array(N);
+  const ended = new Array<boolean>(N).fill(false);
+  let active = Array.from({ length: N }, (_, i) => i); // images still running, in row order
+  let encoded = all;
+  let state = captioner.decoder.initialState(all);
+  try {
+    for (let t = 0; t < maxLength && active.length > 0; t++) {
+      const prefixes = active.map((i) => [START_ID, ...words[i]]);
+      const step = decodeStep(captioner, prefixes, state, encoded);
+      disposeState(state);
+      state = step.state;
+      const [best, bestLogp] = tf.tidy(() => {
+        const ids = step.logp.argMax(1); // [R]
+        const lp = step.logp.max(1); // [R]: the chosen word's log-probability
+        return [ids, lp];
+      });
+      const ids = best.dataSync();
+      const lps = bestLogp.dataSync();
+      const alpha = step.alpha.dataSync(); // [R, P]
+      tf.dispose([best, bestLogp, step.logp, step.alpha]);
+      const still: number[] = [];
+      const keep: number[] = [];
+      active.forEach((i, r) => {
+        logProbs[i] += lps[r];
+        if (ids[r] === END_ID) {
+          ended[i] = true;
+          return;
+        }
+        words[i].push(ids[r]);
+        for (let p = 0; p < P; p++) alphas[i].push(alpha[r * P + p]);
+        still.push(i);
+        keep.push(r);
+      });
+      if (still.length < active.length && still.length > 0) {
+        // Compact: only the captions still running go on.
+        const index = tf.tensor1d(keep, 'int32');
+        const next = { h: tf.gather(state.h, index) as tf.Tensor2D, c: tf.gather(state.c, index) as tf.Tensor2D };
+        const nextEncoded = Decoder.gather(encoded, index);
+        index.dispose();
+        disposeState(state);
+        if (encoded !== all) Decoder.dispose(encoded);
+        state = next;
+        encoded = nextEncoded;
+      }
+      active = still;
+    }
+  } finally {
+    disposeState(state);
+    if (encoded !== all) Decoder.dispose(encoded);
+    Decoder.dispose(all);
+  }
+  return words.map((w, i) => ({ words: w, logProb: logProbs[i], ended: ended[i], alphas: Float32Array.from(alphas[i]), regions: P }));
+}
+
+interface Hypothesis {
+  words: number[];
+  logProb: number;
+  alphas: number[];
+}
+
+/** Batched beam search over N images (inputs as for {@link greedyDecode}). */
+export function beamSearch(captioner: Captioner, inputs: tf.Tensor, options: BeamOptions = {}): DecodedCaption[] {
+  const maxLength = options.maxLength ?? 20;
+  const K = options.beam ?? 3;
+  const lengthPenalty = options.lengthPenalty ?? 0;
+  checkMaxLength(maxLength);
+  if (!Number.isInteger(K) || K < 1) throw new Error(`beamSearch: beam must be a whole number >= 1, got ${K}`);
+  if (!(lengthPenalty >= 0)) throw new Error(`beamSearch: lengthPenalty must be >= 0, got ${lengthPenalty}`);
+
+  const all = captioner.encode(inputs); // [N, …]
+  const N = all.features.shape[0];
+  const P = all.features.shape[1];
+  const finished: (Hypothesis & { ended: boolean })[][] = Array.from({ length: N }, () => []);
+  // K live beams per active image, rows image-major: row = slot * K + beam. At t = 0 the K
+  // beams of an image are copies of <start>; all but the first score -Infinity.
+  let active = Array.from({ length: N }, (_, i) => i);
+  let live: Hypothesis[][] = active.map(() => Array.from({ length: K }, (_, k) => ({ words: [], logProb: k === 0 ? 0 : -Infinity, alphas: [] })));
+  const repeat = (images: number[]) => tf.tensor1d(images.flatMap((i) => new Array<number>(K).fill(i)), 'int32'); // [R]
+  let encoded: EncodedImages;
+  let state: DecoderState;
+  {
+    const index = repeat(active);
+    encoded = Decoder.gather(all, index); // [N*K, …]
+    state = captioner.decoder.initialState(encoded); // [N*K, H] x 2
+    index.dispose();
+  }
+  try {
+    for (let t = 0; t < maxLength && active.length > 0; t++) {
+      const A = active.length;
+      const prefixes = live.flatMap((beams) => beams.map((h) => [START_ID, ...h.words]));
+      const step = decodeStep(captioner, prefixes, state, encoded);
+      disposeState(state);
+      const V = step.logp.shape[1];
+      const C = Math.min(2 * K, K * V); // candidates per image: K of them can be <end>
+      const [values, indices, logps] = tf.tidy(() => {
+        const scores = tf.tensor2d(live.flatMap((beams) => beams.map((h) => h.logProb)), [A * K, 1]); // [R, 1]
+        const total = step.logp.add(scores).reshape([A, K * V]); // [A, K*V]
+        const top = tf.topk(total, C); // [A, C]
+        const flatIndex = top.indices.add(tf.range(0, A, 1, 'int32').mul(tf.scalar(K * V, 'int32')).reshape([A, 1])).reshape([A * C]); // [A*C]
+        const lp = tf.gather(step.logp.reshape([A * K * V]), flatIndex); // [A*C]: each candidate's own log-probability
+        return [top.values, top.indices, lp];
+      });
+      const vals = values.dataSync();
+      const idx = indices.dataSync();
+      const lps = logps.dataSync();
+      const alpha = step.alpha.dataSync(); // [R, P]
+      tf.dispose([values, indices, logps, step.logp, step.alpha]);
+
+      const nextActive: number[] = [];
+      const nextLive: Hypothesis[][] = [];
+      const parents: number[] = [];
+      active.forEach((image, slot) => {
+        const beams: Hypothesis[] = [];
+        const parentRows: number[] = [];
+        for (let c = 0; c < C && beams.length < K; c++) {
+          const score = vals[slot * C + c];
+          if (!Number.isFinite(score)) break;
+          const flat = idx[slot * C + c];
+          const beam = Math.floor(flat / V);
+          const word = flat % V;
+          const parent = live[slot][beam];
+          const row = slot * K + beam;
+          const logProb = parent.logProb + lps[slot * C + c];
+          if (word === END_ID) {
+            finished[image].push({ words: parent.words, logProb, alphas: parent.alphas, ended: true });
+            continue;
+          }
+          beams.push({ words: [...parent.words, word], logProb, alphas: parent.alphas.concat(Array.from(alpha.subarray(row * P, (row + 1) * P))) });
+          parentRows.push(row);
+        }
+        const last = t === maxLength - 1;
+        if (finished[image].length >= K || beams.length === 0 || last) {
+          if (last || finished[image].length === 0) for (const b of beams) finished[image].push({ ...b, ended: false });
+          return;
+        }
+        while (beams.length < K) {
+          // Fewer than K finite candidates (tiny vocabularies): pad with dead copies.
+          beams.push({ words: beams[0].words, logProb: -Infinity, alphas: beams[0].alphas });
+          parentRows.push(parentRows[0]);
+        }
+        nextActive.push(image);
+        nextLive.push(beams);
+        parents.push(...parentRows);
+      });
+      if (nextActive.length === 0) {
+        disposeState(step.state);
+        state = { h: tf.zeros([1, 1]) as tf.Tensor2D, c: tf.zeros([1, 1]) as tf.Tensor2D };
+        active = [];
+        break;
+      }
+      // Reorder the state to the surviving beams; drop the rows of finished images.
+      const parentIndex = tf.tensor1d(parents, 'int32');
+      state = { h: tf.gather(step.state.h, parentIndex) as tf.Tensor2D, c: tf.gather(step.state.c, parentIndex) as tf.Tensor2D };
+      parentIndex.dispose();
+      disposeState(step.state);
+      if (nextActive.length !== active.length) {
+        const index = repeat(nextActive);
+        Decoder.dispose(encoded);
+        encoded = Decoder.gather(all, index);
+        index.dispose();
+      }
+      active = nextActive;
+      live = nextLive;
+    }
+  } finally {
+    disposeState(state);
+    Decoder.dispose(encoded);
+    Decoder.dispose(all);
+  }
+  const normalised = (h: Hypothesis & { ended: boolean }) => (lengthPenalty === 0 ? h.logProb : h.logProb / Math.pow(h.words.length + (h.ended ? 1 : 0), lengthPenalty));
+  return finished.map((hyps) => {
+    let best = hyps[0];
+    for (const h of hyps) if (normalised(h) > normalised(best)) best = h;
+    return { words: best.words, logProb: best.logProb, ended: best.ended, alphas: Float32Array.from(best.alphas), regions: P };
+  });
+}
+
+/**
+ * log P(caption | image) under the decoding conventions above, for N images and one
+ * caption (word ids, no `<start>`) each; `ended` adds the `<end>` term. Used to check
+ * the searches against brute force.
+ */
+export function captionLogProb(captioner: Captioner, inputs: tf.Tensor, captions: readonly number[][], ended: readonly boolean[]): number[] {
+  const encoded = captioner.encode(inputs);
+  const N = encoded.features.shape[0];
+  if (captions.length !== N || ended.length !== N) throw new Error(`captionLogProb: ${N} images, ${captions.length} captions, ${ended.length} ended flags`);
+  let state = captioner.decoder.initialState(encoded);
+  const total = new Float64Array(N);
+  const steps = Math.max(...captions.map((c, i) => c.length + (ended[i] ? 1 : 0)));
+  try {
+    for (let t = 0; t < steps; t++) {
+      const prefixes = captions.map((c) => [START_ID, ...c.slice(0, Math.min(t, c.length))].concat(new Array<number>(Math.max(0, t - c.length)).fill(END_ID)));
+      const step = decodeStep(captioner, prefixes, state, encoded);
+      disposeState(state);
+      state = step.state;
+      const lp = step.logp.dataSync();
+      const V = step.logp.shape[1];
+      tf.dispose([step.logp, step.alpha]);
+      captions.forEach((c, i) => {
+        if (t < c.length) total[i] += lp[i * V + c[t]];
+        else if (t === c.length && ended[i]) total[i] += lp[i * V + END_ID];
+      });
+    }
+  } finally {
+    disposeState(state);
+    Decoder.dispose(encoded);
+  }
+  return Array.from(total);
+}

@@ -1,0 +1,101 @@
+/**
+ * Adam as PyTorch computes it (the reference code's optimiser), with its state exposed for
+ * checkpoints: the step count and the two moment estimates of every weight.
+ *
+ *   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
+ *   w -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+ *
+ * Each weight may have its own learning rate (an encoder trained with the decoder at
+ * another rate, as the reference code's encoder_lr).
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export interface AdamOptions {
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+}
+
+/** Host copy of an optimiser state (see checkpoint.ts). */
+export interface AdamState {
+  step: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** First and second moments by weight name. */
+  m: Map<string, Float32Array>;
+  v: Map<string, Float32Array>;
+}
+
+export class Adam {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  /** Updates applied so far (t). */
+  step = 0;
+  private readonly weights: ReadonlyMap<string, tf.Variable>;
+  private readonly m = new Map<string, tf.Variable>();
+  private readonly v = new Map<string, tf.Variable>();
+
+  constructor(weights: ReadonlyMap<string, tf.Variable>, options: AdamOptions = {}) {
+    this.beta1 = options.beta1 ?? 0.9;
+    this.beta2 = options.beta2 ?? 0.999;
+    this.epsilon = options.epsilon ?? 1e-8;
+    this.weights = weights;
+    for (const [name, w] of weights) {
+      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(w), false)));
+      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(w), false)));
+    }
+  }
+
+  /** One update from gradients by weight name; `learningRate(name)` gives each weight's rate. */
+  apply(gradients: ReadonlyMap<string, tf.Tensor>, learningRate: (name: string) => number): void {
+    this.step += 1;
+    const t = this.step;
+    const biasCorrection1 = 1 - Math.pow(this.beta1, t);
+    const root2 = Math.sqrt(1 - Math.pow(this.beta2, t));
+    tf.tidy(() => {
+      for (const [name, g] of gradients) {
+        const w = this.weights.get(name);
+        const m = this.m.get(name);
+        const v = this.v.get(name);
+        if (!w || !m || !v) throw new Error(`Adam: a gradient for ${JSON.stringify(name)}, which is not one of its weights`);
+        const lr = learningRate(name);
+        if (lr === 0) continue;
+        const m1 = m.mul(this.beta1).add(g.mul(1 - this.beta1));
+        const v1 = v.mul(this.beta2).add(g.square().mul(1 - this.beta2));
+        m.assign(m1);
+        v.assign(v1);
+        const denom = v1.sqrt().div(root2).add(this.epsilon);
+        w.assign(w.sub(m1.div(denom).mul(lr / biasCorrection1)));
+      }
+    });
+  }
+
+  /** The state as host arrays. */
+  getState(): AdamState {
+    const read = (map: Map<string, tf.Variable>) => new Map([...map].map(([k, t]) => [k, Float32Array.from(t.dataSync())]));
+    return { step: this.step, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, m: read(this.m), v: read(this.v) };
+  }
+
+  /** Restores a state taken with getState (same weight names and shapes). */
+  setState(state: AdamState): void {
+    if (state.beta1 !== this.beta1 || state.beta2 !== this.beta2 || state.epsilon !== this.epsilon) {
+      throw new Error(`Adam.setState: the state has betas ${state.beta1}/${state.beta2} and epsilon ${state.epsilon}, this optimiser ${this.beta1}/${this.beta2} and ${this.epsilon}`);
+    }
+    for (const [which, own, saved] of [['m', this.m, state.m], ['v', this.v, state.v]] as const) {
+      for (const [name, variable] of own) {
+        const data = saved.get(name);
+        if (!data) throw new Error(`Adam.setState: no ${which} for weight ${JSON.stringify(name)}`);
+        if (data.length !== variable.size) throw new Error(`Adam.setState: ${which} of ${JSON.stringify(name)} has ${data.length} values, the weight ${variable.size}`);
+        tf.tidy(() => variable.assign(tf.tensor(data, variable.shape, 'float32')));
+      }
+      for (const name of saved.keys()) if (!own.has(name)) throw new Error(`Adam.setState: the state has ${which} for an unknown weight ${JSON.stringify(name)}`);
+    }
+    this.step = state.step;
+  }
+
+  dispose(): void {
+    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
+  }
+}

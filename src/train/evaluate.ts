@@ -1,0 +1,132 @@
+/**
+ * Evaluation of a captioner on a split, under the two protocols kept apart:
+ *
+ * - free-running: captions decoded from the image alone (greedy or beam search), scored
+ *   with the COCO caption toolkit's BLEU-1..4, ROUGE-L and CIDEr-D (src/metrics) against
+ *   all reference captions of each image. This is what early stopping watches.
+ * - teacher-forced: the loss of the reference captions (the same function as training,
+ *   dropout off), and the report's "BLEU": each reference caption's per-step argmax given
+ *   the true previous words, scored per caption against all references of its image.
+ *   Labelled `protocol: 'teacher-forced'`; it is not comparable to free-running BLEU.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+import { makeCaptionBatch, planBatches } from '../data/batches';
+import type { CaptionDataset } from '../data/dataset';
+import { END_ID, type EncodedCaptions, type Vocabulary } from '../data/vocabulary';
+import { type ImageInputs, inputTensor } from '../encoders/inputs';
+import { computeCaptionMetrics, type ImageId, type MetricEntry, isMetricScore } from '../metrics';
+import { type Captioner, teacherBatch } from '../model/captioner';
+import { beamSearch, type DecodedCaption, greedyDecode } from '../model/search';
+import { type AttentionPenaltyReduction, captionLoss } from './loss';
+
+export interface DecodeSettings {
+  /** 1: greedy decoding; more: beam search. */
+  beam: number;
+  maxLength: number;
+  lengthPenalty?: number;
+  /** Images decoded per call (default 50). */
+  batchSize?: number;
+}
+
+/** Free-running captions of some images (indices into dataset.images), in their order. */
+export async function decodeImages(captioner: Captioner, inputs: ImageInputs, images: readonly number[], settings: DecodeSettings): Promise<DecodedCaption[]> {
+  const batchSize = settings.batchSize ?? 50;
+  const out: DecodedCaption[] = [];
+  for (let start = 0; start < images.length; start += batchSize) {
+    const x = await inputTensor(inputs, images.slice(start, start + batchSize));
+    try {
+      const decoded =
+        settings.beam === 1
+          ? greedyDecode(captioner, x, { maxLength: settings.maxLength })
+          : beamSearch(captioner, x, { beam: settings.beam, maxLength: settings.maxLength, lengthPenalty: settings.lengthPenalty ?? 0 });
+      out.push(...decoded);
+    } finally {
+      x.dispose();
+    }
+  }
+  return out;
+}
+
+/** The raw reference captions of some images, keyed by image id, in the given order. */
+export function referencesOf(dataset: Pick<CaptionDataset, 'images'>, images: readonly number[]): Map<ImageId, string[]> {
+  return new Map(images.map((i) => [dataset.images[i].id, dataset.images[i].captions.map((c) => c.raw)]));
+}
+
+export interface FreeRunningResult {
+  metrics: MetricEntry[];
+  /** BLEU-4 (0-1), for early stopping. */
+  bleu4: number;
+  captions: { image: number; imageId: number; caption: string; decoded: DecodedCaption }[];
+}
+
+/** Decodes some images and scores the captions (BLEU-1..4, ROUGE-L, CIDEr-D; coco-caption). */
+export async function freeRunningEvaluation(
+  captioner: Captioner,
+  data: { dataset: Pick<CaptionDataset, 'images'>; vocab: Vocabulary; inputs: ImageInputs },
+  images: readonly number[],
+  settings: DecodeSettings & { split: string },
+): Promise<FreeRunningResult> {
+  const decoded = await decodeImages(captioner, data.inputs, images, settings);
+  const captions = images.map((image, k) => ({ image, imageId: data.dataset.images[image].id, caption: data.vocab.decode(decoded[k].words).join(' '), decoded: decoded[k] }));
+  const hypotheses = new Map<ImageId, string>(captions.map((c) => [c.imageId, c.caption]));
+  const scores = computeCaptionMetrics(referencesOf(data.dataset, images), hypotheses, { split: settings.split, protocol: 'free-running', beam: settings.beam, metrics: ['BLEU', 'ROUGE-L', 'CIDEr-D'] });
+  const bleu4 = scores.metrics.find((m) => m.name === 'BLEU-4');
+  return { metrics: scores.metrics, bleu4: bleu4 && isMetricScore(bleu4) ? bleu4.value : 0, captions };
+}
+
+export interface TeacherForcedResult {
+  /** Mean loss per batch (cross-entropy + alpha_c * attention term) and its parts. */
+  loss: number;
+  crossEntropy: number;
+  attention: number;
+  /** The report's teacher-forced BLEU (labelled so). */
+  metrics: MetricEntry[];
+  bleu4: number;
+}
+
+/** Teacher-forced loss and "BLEU" of the captions of a split (dropout off). */
+export async function teacherForcedEvaluation(
+  captioner: Captioner,
+  data: { dataset: Pick<CaptionDataset, 'images'>; vocab: Vocabulary; inputs: ImageInputs },
+  captions: EncodedCaptions,
+  settings: { split: string; batchSize: number; alphaC: number; attentionPenalty: AttentionPenaltyReduction },
+): Promise<TeacherForcedResult> {
+  const plan = planBatches(captions, { batchSize: settings.batchSize, seed: 0, shuffle: false });
+  let [loss, crossEntropy, attention, tokens] = [0, 0, 0, 0];
+  const hypotheses = new Map<ImageId, string>();
+  const references = new Map<ImageId, string[]>();
+  for (const rows of plan) {
+    const cb = makeCaptionBatch(captions, rows);
+    const batch = teacherBatch(cb.ids, cb.lengths, cb.shape[1], cb.images);
+    const x = await inputTensor(data.inputs, batch.uniqueImages);
+    const [l, ce, att, argmax] = tf.tidy(() => {
+      const out = captionLoss(captioner, x, batch, { alphaC: settings.alphaC, attentionPenalty: settings.attentionPenalty, dropout: 0 });
+      return [out.loss, out.crossEntropy, out.attention, out.logits.argMax(1)];
+    });
+    x.dispose();
+    const n = batch.targets.length;
+    loss += l.dataSync()[0] * n;
+    crossEntropy += ce.dataSync()[0] * n;
+    attention += att.dataSync()[0] * n;
+    tokens += n;
+    const predicted = argmax.dataSync(); // [N] in step order
+    tf.dispose([l, ce, att, argmax]);
+    // Rebuild each caption's argmax sequence: real position k is (step t, sorted row s).
+    const words: number[][] = Array.from({ length: batch.B }, () => []);
+    for (let k = 0; k < batch.realIndex.length; k++) words[batch.realIndex[k] % batch.B].push(predicted[k]);
+    words.forEach((w, s) => {
+      const b = batch.order[s];
+      const row = rows[b];
+      const image = captions.image[row];
+      const cut = w.indexOf(END_ID);
+      const key = `${data.dataset.images[image].id}#${captions.caption[row]}`;
+      hypotheses.set(key, data.vocab.decode(cut < 0 ? w : w.slice(0, cut)).join(' '));
+      references.set(key, data.dataset.images[image].captions.map((c) => c.raw));
+    });
+  }
+  const scores = computeCaptionMetrics(references, hypotheses, { split: settings.split, protocol: 'teacher-forced', metrics: ['BLEU'] });
+  const bleu4 = scores.metrics.find((m) => m.name === 'BLEU-4');
+  // Loss per batch averaged by tokens: the mean over all real tokens of the split.
+  return { loss: loss / tokens, crossEntropy: crossEntropy / tokens, attention: attention / tokens, metrics: scores.metrics, bleu4: bleu4 && isMetricScore(bleu4) ? bleu4.value : 0 };
+}

@@ -1,0 +1,195 @@
+/**
+ * The captioner as a run-store training job: the run store (src/tracking) decides whether to
+ * train, resume or load; this file says how to train one epoch, validate it, checkpoint it and
+ * evaluate the result.
+ *
+ *   const run = await experiment(await captionerJob(resolveConfig('quick')));
+ *   run.summary.metrics;   // val BLEU-4 (free-running) per epoch, test BLEU-1..4/ROUGE-L/CIDEr-D, attention correctness
+ *
+ * Each epoch: train (teacher forcing), validate free-running (BLEU-4, the early-stopping
+ * metric) and teacher-forced (loss and the report's "BLEU", labelled so), then close the
+ * epoch (lr decay on plateau, early stopping). After early stopping the remaining epochs are
+ * skipped. `evaluate` decodes the test split free-running with `config.decode` on the best
+ * epoch's weights, and on scenes data measures attention correctness.
+ */
+import { initBackend } from '../compute/backend';
+import { isMetricScore, type MetricEntry } from '../metrics';
+import type { Captioner } from '../model/captioner';
+import type { CaptionerConfig } from '../model/config';
+import { recordEvaluation, type AttentionMap, type CaptionResult, type Evaluation, type MetricLabel, type Run, type RunMetric, type TrainingJob } from '../tracking';
+import { type HostTensor, snapshotFromParts, snapshotParts, type SnapshotState } from './checkpoint';
+import { freeRunningEvaluation, type FreeRunningResult, teacherForcedEvaluation } from './evaluate';
+import { sceneAttention } from './fit';
+import { buildCaptioner, prepareData, type PreparedData, trainerOptions } from './setup';
+import { Trainer } from './trainer';
+
+/** What the job keeps between epochs. */
+export interface CaptionerState {
+  data: PreparedData;
+  captioner: Captioner;
+  trainer: Trainer;
+}
+
+export interface CaptionerJobOptions {
+  /** Readable prefix of the run id (default 'baseline'). */
+  name?: string;
+  /** Progress lines of data preparation (default stderr; null: silent). */
+  log?: ((line: string) => void) | null;
+}
+
+/** Scores (not unavailable METEOR/SPICE entries) as run metrics. */
+export function runMetricsOf(entries: readonly MetricEntry[]): RunMetric[] {
+  return entries.filter(isMetricScore).map((m) => ({
+    name: m.name,
+    value: m.value,
+    implementation: m.implementation,
+    ...(m.split !== undefined ? { split: m.split } : {}),
+    ...(m.protocol !== undefined ? { protocol: m.protocol } : {}),
+    ...(m.beam !== undefined ? { beam: m.beam } : {}),
+  }));
+}
+
+/** The files behind a free-running evaluation: COCO result captions and attention maps [T, Gh, Gw]. */
+export function evaluationFiles(data: PreparedData, result: FreeRunningResult): { captions: CaptionResult[]; attention: AttentionMap[] } {
+  const [gh, gw] = data.encoder.grid;
+  return {
+    captions: result.captions.map((c) => ({ image_id: c.imageId, caption: c.caption })),
+    attention: result.captions.map((c) => ({
+      imageId: c.imageId,
+      words: data.vocab.decode(c.decoded.words),
+      shape: [c.decoded.words.length, gh, gw],
+      alphas: c.decoded.alphas, // [T, Gh * Gw], row-major = [T, Gh, Gw]
+    })),
+  };
+}
+
+/** Decodes a split free-running and returns its metrics (with attention correctness on scenes) and files. */
+export async function evaluateSplit(
+  state: CaptionerState,
+  split: 'val' | 'test',
+  decode: { beam: number; maxLength: number; lengthPenalty?: number },
+): Promise<Evaluation & { result: FreeRunningResult }> {
+  const { data, captioner } = state;
+  const result = await freeRunningEvaluation(captioner, data, data.images[split], { split, ...decode });
+  const metrics = runMetricsOf(result.metrics);
+  const attention = sceneAttention(data, result.captions);
+  if (attention) {
+    const label = { split, protocol: 'free-running', beam: decode.beam, implementation: 'captioning-lab' };
+    metrics.push({ name: 'attention-correctness', value: attention.meanAttention, ...label });
+    metrics.push({ name: 'attention-box-area', value: attention.meanArea, ...label });
+  }
+  const files = evaluationFiles(data, result);
+  return { result, metrics, captions: { [split]: files.captions }, attention: { [split]: files.attention } };
+}
+
+/** Builds the job: prepares the data first, because its fingerprints are part of the run id. */
+export async function captionerJob(config: CaptionerConfig, options: CaptionerJobOptions = {}): Promise<TrainingJob<CaptionerState>> {
+  await initBackend(); // before any tensor: the feature extraction below already uses tfjs
+  const data = await prepareData(config, { log: options.log });
+  const v = config.train.validation;
+  const valImages = v.images === null ? data.images.val : data.images.val.slice(0, v.images);
+  const labels: Record<string, MetricLabel> = {
+    loss: { name: 'loss', split: 'train', protocol: 'teacher-forced', implementation: 'captioning-lab' },
+    val_bleu4: { name: 'BLEU-4', split: 'val', protocol: 'free-running', beam: v.beam, implementation: 'coco-caption' },
+    val_loss: { name: 'loss', split: 'val', protocol: 'teacher-forced', implementation: 'captioning-lab' },
+    val_tf_bleu4: { name: 'BLEU-4', split: 'val', protocol: 'teacher-forced', implementation: 'coco-caption' },
+  };
+  return {
+    name: options.name ?? 'baseline',
+    config,
+    epochs: config.train.epochs,
+    seed: config.seed,
+    fingerprints: data.fingerprints,
+    metricLabels: labels,
+    best: { metric: 'val_bleu4', mode: 'max' },
+
+    init: () => {
+      const captioner = buildCaptioner(config, data);
+      const trainer = new Trainer(captioner, { captions: data.train, inputs: data.inputs }, trainerOptions(config));
+      return { data, captioner, trainer };
+    },
+
+    epoch: async (state, ctx): Promise<Record<string, number>> => {
+      const { trainer, captioner } = state;
+      if (trainer.progress.stopped) {
+        ctx.log(`epoch ${ctx.epoch + 1}: skipped (stopped early after epoch ${trainer.progress.epoch})`);
+        return {};
+      }
+      ctx.setSteps(trainer.plan(trainer.progress.epoch).length);
+      const record = await trainer.trainEpoch({ onStep: (p) => ctx.logStep({ loss: p.loss }) });
+      const free = await freeRunningEvaluation(captioner, data, valImages, { split: 'val', beam: v.beam, maxLength: v.maxLength });
+      const forced = await teacherForcedEvaluation(captioner, data, data.val, {
+        split: 'val',
+        batchSize: config.train.batchSize,
+        alphaC: config.train.alphaC,
+        attentionPenalty: config.train.attentionPenalty,
+      });
+      const decision = trainer.endEpoch({ metric: free.bleu4 });
+      ctx.log(
+        `epoch ${ctx.epoch + 1}: train loss ${record.loss.toFixed(3)}; val BLEU-4 ${(free.bleu4 * 100).toFixed(1)} free-running (beam ${v.beam}), ` +
+          `loss ${forced.loss.toFixed(3)} teacher-forced${decision.improved ? '; best so far' : ''}${decision.decayed ? '; lr decayed' : ''}${decision.stopped ? '; early stop' : ''}` +
+          ` — e.g. "${free.captions[0]?.caption ?? ''}"`,
+      );
+      return {
+        loss: record.loss,
+        cross_entropy: record.crossEntropy,
+        attention_penalty: record.attention,
+        lr: record.learningRate,
+        val_bleu4: free.bleu4,
+        val_loss: forced.loss,
+        val_tf_bleu4: forced.bleu4,
+      };
+    },
+
+    saveCheckpoint: async (state, writer) => {
+      const parts = snapshotParts(state.trainer.snapshot());
+      await writer.saveArrays('trainer', parts.tensors);
+      writer.setState(parts.state as unknown as Parameters<typeof writer.setState>[0]);
+    },
+
+    loadCheckpoint: async (state, reader) => {
+      const tensors = new Map<string, HostTensor>();
+      for (const [name, array] of await reader.loadArrays('trainer')) {
+        if (!(array.data instanceof Float32Array)) throw new Error(`checkpoint array trainer/${name} must be float32`);
+        tensors.set(name, { shape: array.shape, data: array.data });
+      }
+      state.trainer.restore(snapshotFromParts(reader.state as unknown as SnapshotState, tensors));
+    },
+
+    evaluate: async (state) => {
+      state.trainer.restoreBest();
+      const { result: _result, ...evaluation } = await evaluateSplit(state, 'test', config.decode);
+      return evaluation;
+    },
+
+    dispose: (state) => state.captioner.dispose(),
+  };
+}
+
+/**
+ * The free-running metrics of a finished run for one split and beam size: read from its
+ * summary when recorded, else decoded from the best checkpoint and recorded (so rerunning a
+ * notebook cell does not decode again).
+ */
+export async function ensureEvaluation(
+  run: Run,
+  config: CaptionerConfig,
+  settings: { split: 'val' | 'test'; beam: number },
+): Promise<RunMetric[]> {
+  const recorded = () =>
+    run.summary.metrics.filter((m) => m.split === settings.split && m.protocol === 'free-running' && m.beam === settings.beam);
+  if (recorded().some((m) => m.name === 'BLEU-4')) return recorded();
+  const job = await captionerJob(config, { name: run.config.name, log: null });
+  const state = await run.restore(job, 'best');
+  try {
+    const { result: _result, ...evaluation } = await evaluateSplit(state, settings.split, {
+      beam: settings.beam,
+      maxLength: config.decode.maxLength,
+      lengthPenalty: config.decode.lengthPenalty,
+    });
+    await recordEvaluation(run, evaluation);
+  } finally {
+    job.dispose?.(state);
+  }
+  return recorded();
+}

@@ -1,0 +1,144 @@
+/**
+ * From a config to the pieces of a run: the dataset and vocabulary, encoded captions, the
+ * encoder inputs of every image (pixels for a CNN trained with the decoder; cached feature
+ * grids for a frozen backbone, extracted first), and a fresh captioner.
+ *
+ *   const config = resolveConfig('quick');
+ *   const data = await prepareData(config);              // generates scenes / extracts features when needed
+ *   const captioner = buildCaptioner(config, data);
+ *   const trainer = new Trainer(captioner, { captions: data.train, inputs: data.inputs }, trainerOptions(config));
+ */
+import * as path from 'path';
+
+import { type CaptionDataset, type Split } from '../data/dataset';
+import { loadKarpathy } from '../data/karpathy';
+import { ensureScenes } from '../data/scenes/generate';
+import { buildVocabulary, encodeCaptions, type EncodedCaptions, type Vocabulary } from '../data/vocabulary';
+import { LearnedEmbedding } from '../embeddings/learned';
+import { DiskFeatureInputs, extractFeatures, FeatureCache, loadFeatureInputs } from '../encoders/feature-cache';
+import { type ImageInputs, loadPixelInputs } from '../encoders/inputs';
+import { loadPretrainedEncoder } from '../encoders/pretrained';
+import { SmallCnn } from '../encoders/small-cnn';
+import { Captioner } from '../model/captioner';
+import type { CaptionerConfig } from '../model/config';
+import { Decoder } from '../model/decoder';
+import { imagePath } from '../data/dataset';
+import type { TrainerOptions } from './trainer';
+
+/** What the encoder gives per image. */
+export interface EncoderInfo {
+  kind: CaptionerConfig['encoder']['kind'];
+  /** Feature-cache id (frozen) or architecture id (trained). */
+  id: string;
+  grid: [number, number];
+  featureDim: number;
+}
+
+export interface PreparedData {
+  dataset: CaptionDataset;
+  vocab: Vocabulary;
+  train: EncodedCaptions;
+  val: EncodedCaptions;
+  /** Image indices (into dataset.images) per split. */
+  images: Record<Split, number[]>;
+  /** Encoder inputs of every image of the three splits. */
+  inputs: ImageInputs;
+  encoder: EncoderInfo;
+  /** For run ids: dataset, vocabulary and (frozen encoders) feature-cache fingerprints. */
+  fingerprints: Record<string, string>;
+}
+
+export interface PrepareOptions {
+  /** Progress lines (default stderr; null: silent). */
+  log?: ((line: string) => void) | null;
+  /** Keep cached features in memory (default: when they take under 2 GB). */
+  featuresInMemory?: boolean;
+}
+
+/** Loads (or generates) the dataset, builds the vocabulary, prepares the encoder inputs. */
+export async function prepareData(config: CaptionerConfig, options: PrepareOptions = {}): Promise<PreparedData> {
+  const log = options.log === undefined ? (line: string) => process.stderr.write(line + '\n') : options.log;
+  const { data, encoder } = config;
+  let dataset: CaptionDataset;
+  if (data.source === 'scenes') {
+    const scenes = await ensureScenes(data.dir, data.scenes, { log });
+    dataset = loadKarpathy(scenes.datasetFile, { imagesRoot: scenes.imagesRoot });
+  } else {
+    dataset = loadKarpathy(data.dir, { imagesRoot: data.imagesRoot ?? path.dirname(data.dir), restval: data.restval });
+  }
+  const vocab = buildVocabulary(dataset, { minCount: data.minCount, maxLength: data.maxLength });
+  const train = encodeCaptions(dataset, vocab, 'train');
+  const val = encodeCaptions(dataset, vocab, 'val');
+  const images: Record<Split, number[]> = { train: [], val: [], test: [] };
+  dataset.images.forEach((image, i) => images[image.split].push(i));
+  const all = [...images.train, ...images.val, ...images.test];
+  const fingerprints: Record<string, string> = { dataset: dataset.fingerprint, vocabulary: vocab.fingerprint };
+
+  let inputs: ImageInputs;
+  let info: EncoderInfo;
+  if (encoder.kind === 'small-cnn') {
+    inputs = await loadPixelInputs(dataset, all, { size: encoder.inputSize, normalisation: encoder.normalisation, resize: encoder.resize, channelOrder: encoder.channelOrder });
+    const cnn = smallCnnOf(config);
+    info = { kind: 'small-cnn', id: cnn.id, grid: cnn.grid, featureDim: cnn.featureDim };
+    cnn.dispose();
+  } else {
+    const frozen = await loadPretrainedEncoder({ ...encoder.pretrained, inputSize: encoder.inputSize, normalisation: encoder.normalisation, channelOrder: encoder.channelOrder, resize: encoder.resize });
+    try {
+      const cache = new FeatureCache(encoder.cache.dir, frozen, { dtype: encoder.cache.dtype });
+      const report = await extractFeatures(frozen, cache, all.map((i) => imagePath(dataset, dataset.images[i])), { batchSize: encoder.cache.batchSize, log });
+      if (log) log(`features: ${report.cached} cached, ${report.computed} computed in ${report.seconds.toFixed(1)} s (${cache.folder})`);
+      const bytes = all.length * cache.shape[0] * cache.shape[1] * 4;
+      inputs = options.featuresInMemory ?? bytes < 2 ** 31 ? await loadFeatureInputs(cache, dataset, all) : new DiskFeatureInputs(cache, dataset);
+      info = { kind: 'pretrained', id: frozen.id, grid: frozen.grid, featureDim: frozen.featureDim };
+      fingerprints.features = frozen.id;
+    } finally {
+      frozen.dispose();
+    }
+  }
+  return { dataset, vocab, train, val, images, inputs, encoder: info, fingerprints };
+}
+
+function smallCnnOf(config: CaptionerConfig): SmallCnn {
+  const { cnn, inputSize } = config.encoder;
+  return new SmallCnn({ inputSize, channels: cnn.channels, strides: cnn.strides, kernel: cnn.kernel, seed: config.seed });
+}
+
+/** A fresh captioner for a config, initialised from its seed. */
+export function buildCaptioner(config: CaptionerConfig, data: Pick<PreparedData, 'vocab' | 'encoder'>): Captioner {
+  const V = data.vocab.size;
+  const encoder = config.encoder.kind === 'small-cnn' ? smallCnnOf(config) : null;
+  const featureDim = encoder ? encoder.featureDim : data.encoder.featureDim;
+  const words = new LearnedEmbedding({ vocabularySize: V, dim: config.words.dim, seed: config.seed, initRange: config.decoder.initRange });
+  const decoder = new Decoder({
+    vocabularySize: V,
+    featureDim,
+    embeddingDim: config.words.dim,
+    hiddenSize: config.decoder.hidden,
+    attentionSize: config.decoder.attention,
+    attentionActivation: config.decoder.attentionActivation,
+    context: config.decoder.context,
+    gate: config.decoder.gate,
+    initRange: config.decoder.initRange,
+    seed: config.seed,
+  });
+  return new Captioner({ encoder, words, decoder });
+}
+
+/** The trainer's options from a config. */
+export function trainerOptions(config: CaptionerConfig): TrainerOptions {
+  const t = config.train;
+  return {
+    batchSize: t.batchSize,
+    imagesPerBatch: t.imagesPerBatch,
+    learningRate: t.learningRate,
+    encoderLearningRate: t.encoderLearningRate,
+    clip: { ...t.clip },
+    alphaC: t.alphaC,
+    attentionPenalty: t.attentionPenalty,
+    dropout: config.decoder.dropout,
+    bucketByLength: t.bucketByLength,
+    lrDecay: { ...t.lrDecay },
+    earlyStopping: { ...t.earlyStopping },
+    seed: config.seed,
+  };
+}

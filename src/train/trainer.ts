@@ -1,0 +1,284 @@
+/**
+ * The training loop, driven from outside one epoch at a time:
+ *
+ *   const trainer = new Trainer(captioner, { captions: trainRows, inputs }, options);
+ *   while (!trainer.progress.stopped && trainer.progress.epoch < maxEpochs) {
+ *     await trainer.trainEpoch({ onStep: (p) => console.log(p.step, p.loss, p.etaSeconds) });
+ *     const bleu4 = …free-running validation (evaluate.ts)…;
+ *     trainer.endEpoch({ metric: bleu4 });                 // lr decay on plateau, early stopping
+ *     await saveCheckpoint(dir, trainer.snapshot(config));  // checkpoint.ts
+ *   }
+ *
+ * A step: forward with teacher forcing and the loss (loss.ts), backward, clip, Adam update.
+ * Reproducible: the batch order comes from (seed, epoch) and each step's dropout mask from
+ * (seed, epoch, step), never from global random state, so a run restored from the snapshot
+ * of epoch k and trained on gives the same weights as one that never stopped (same backend).
+ */
+import * as tf from '@tensorflow/tfjs';
+
+import { makeCaptionBatch, planBatches } from '../data/batches';
+import { createRng } from '../data/random';
+import type { EncodedCaptions } from '../data/vocabulary';
+import { type ImageInputs, inputTensor } from '../encoders/inputs';
+import { type Captioner, teacherBatch } from '../model/captioner';
+import { Adam, type AdamState } from './adam';
+import { planImageBatches } from './batches';
+import { type AttentionPenaltyReduction, captionLoss } from './loss';
+
+export type ClipMode = 'value' | 'norm' | 'none';
+export const CLIP_MODES: readonly ClipMode[] = ['value', 'norm', 'none'];
+
+export interface TrainerOptions {
+  /** Captions per batch (plain caption batches, as the reference code). */
+  batchSize: number;
+  /** When set, batches are whole images instead: all captions of this many images (batchSize is then unused). */
+  imagesPerBatch: number | null;
+  learningRate: number;
+  /** Learning rate of a trainable encoder's weights; null: the decoder's. */
+  encoderLearningRate: number | null;
+  /** 'value': clamp each gradient element to ±value (reference code); 'norm': rescale to global norm <= value. */
+  clip: { mode: ClipMode; value: number };
+  alphaC: number;
+  attentionPenalty: AttentionPenaltyReduction;
+  dropout: number;
+  bucketByLength: boolean;
+  /** lr *= factor each time `patience` more epochs pass without improvement (reference: 0.8 after 8). */
+  lrDecay: { factor: number; patience: number };
+  /** Stop after this many epochs without improvement (reference: 20). */
+  earlyStopping: { patience: number };
+  seed: number;
+}
+
+/** One line of the epoch history. */
+export interface EpochRecord {
+  epoch: number;
+  steps: number;
+  seconds: number;
+  /** Mean training loss, and its parts, over the epoch's steps (teacher-forced, with dropout). */
+  loss: number;
+  crossEntropy: number;
+  attention: number;
+  learningRate: number;
+  /** The validation metric given to endEpoch, when given. */
+  metric?: number;
+}
+
+/** Counters and schedule state: what a checkpoint stores besides tensors. */
+export interface TrainingProgress {
+  /** Epochs completed. */
+  epoch: number;
+  /** Optimiser steps completed. */
+  step: number;
+  learningRate: number;
+  encoderLearningRate: number;
+  best: { metric: number; epoch: number } | null;
+  epochsWithoutImprovement: number;
+  stopped: boolean;
+  history: EpochRecord[];
+}
+
+export interface StepProgress {
+  epoch: number;
+  /** Step within the epoch (1-based) and the epoch's number of steps. */
+  step: number;
+  steps: number;
+  globalStep: number;
+  loss: number;
+  secondsPerStep: number;
+  etaSeconds: number;
+}
+
+/** Everything needed to resume: counters, weights, optimiser moments, the best weights so far. */
+export interface TrainingSnapshot {
+  progress: TrainingProgress;
+  seed: number;
+  weights: Map<string, { shape: number[]; data: Float32Array }>;
+  bestWeights: Map<string, { shape: number[]; data: Float32Array }> | null;
+  adam: AdamState;
+}
+
+/** A 31-bit integer seed derived from labels (dropout masks per step). */
+export function derivedSeed(...labels: (string | number)[]): number {
+  return createRng(labels.join(':')).int(2 ** 31 - 1) + 1;
+}
+
+/** Host copies of weights by name. */
+export function readWeights(variables: ReadonlyMap<string, tf.Variable>): Map<string, { shape: number[]; data: Float32Array }> {
+  return new Map([...variables].map(([k, v]) => [k, { shape: [...v.shape], data: Float32Array.from(v.dataSync()) }]));
+}
+
+/** Writes host weights into variables (names and shapes must match). */
+export function writeWeights(variables: ReadonlyMap<string, tf.Variable>, weights: ReadonlyMap<string, { shape: number[]; data: Float32Array }>): void {
+  for (const [name, v] of variables) {
+    const w = weights.get(name);
+    if (!w) throw new Error(`weights: none saved for ${JSON.stringify(name)}`);
+    if (w.shape.join(',') !== v.shape.join(',')) throw new Error(`weights: ${JSON.stringify(name)} is [${w.shape}] saved, [${v.shape}] in the model`);
+    tf.tidy(() => v.assign(tf.tensor(w.data, v.shape, 'float32')));
+  }
+  for (const name of weights.keys()) if (!variables.has(name)) throw new Error(`weights: ${JSON.stringify(name)} is saved but the model has no such weight`);
+}
+
+export class Trainer {
+  readonly progress: TrainingProgress;
+  private readonly variables: Map<string, tf.Variable>;
+  private readonly adam: Adam;
+  private bestWeights: Map<string, { shape: number[]; data: Float32Array }> | null = null;
+  /** Our weight names by tfjs variable name (gradients come keyed by the latter). */
+  private readonly byTfName: Map<string, string>;
+
+  constructor(
+    readonly captioner: Captioner,
+    readonly train: { captions: EncodedCaptions; inputs: ImageInputs },
+    readonly options: TrainerOptions,
+  ) {
+    this.variables = captioner.variables();
+    this.adam = new Adam(this.variables);
+    this.byTfName = new Map([...this.variables].map(([n, v]) => [v.name, n]));
+    this.progress = {
+      epoch: 0,
+      step: 0,
+      learningRate: options.learningRate,
+      encoderLearningRate: options.encoderLearningRate ?? options.learningRate,
+      best: null,
+      epochsWithoutImprovement: 0,
+      stopped: false,
+      history: [],
+    };
+  }
+
+  /** The batches of an epoch: rows of the encoded captions. */
+  plan(epoch: number): Int32Array[] {
+    if (this.options.imagesPerBatch !== null) return planImageBatches(this.train.captions, { imagesPerBatch: this.options.imagesPerBatch, seed: this.options.seed, epoch });
+    return planBatches(this.train.captions, { batchSize: this.options.batchSize, seed: this.options.seed, epoch, shuffle: true, bucketByLength: this.options.bucketByLength });
+  }
+
+  /** One optimiser step on some caption rows; returns the loss and its parts. */
+  async trainStep(rows: Int32Array, epoch: number, stepInEpoch: number): Promise<{ loss: number; crossEntropy: number; attention: number }> {
+    const captionBatch = makeCaptionBatch(this.train.captions, rows);
+    const batch = teacherBatch(captionBatch.ids, captionBatch.lengths, captionBatch.shape[1], captionBatch.images);
+    const inputs = await inputTensor(this.train.inputs, batch.uniqueImages); // [U, …]: each image once
+    const dropoutSeed = derivedSeed('dropout', this.options.seed, epoch, stepInEpoch);
+    const byTfName = this.byTfName;
+    let parts: tf.Scalar[] = [];
+    // Phase 1: forward and backward.
+    const { value, grads } = tf.variableGrads(() => {
+      const out = captionLoss(this.captioner, inputs, batch, { alphaC: this.options.alphaC, attentionPenalty: this.options.attentionPenalty, dropout: this.options.dropout, dropoutSeed });
+      parts = [tf.keep(out.crossEntropy), tf.keep(out.attention)];
+      return out.loss;
+    }, [...this.variables.values()]);
+    inputs.dispose();
+    // Phase 2: clip.
+    const clipped = this.clip(new Map(Object.entries(grads).map(([tfName, g]) => [byTfName.get(tfName)!, g])));
+    tf.dispose(grads);
+    // Phase 3: update.
+    const encoderRate = this.progress.encoderLearningRate;
+    const rate = this.progress.learningRate;
+    this.adam.apply(clipped, (name) => (name.startsWith('encoder.') ? encoderRate : rate));
+    tf.dispose([...clipped.values()]);
+    // Phase 4: track.
+    const [loss, crossEntropy, attention] = [value, ...parts].map((t) => t.dataSync()[0]);
+    tf.dispose([value, ...parts]);
+    this.progress.step += 1;
+    return { loss, crossEntropy, attention };
+  }
+
+  private clip(grads: Map<string, tf.Tensor>): Map<string, tf.Tensor> {
+    const { mode, value } = this.options.clip;
+    switch (mode) {
+      case 'none':
+        return new Map([...grads].map(([k, g]) => [k, g.clone()]));
+      case 'value':
+        return new Map([...grads].map(([k, g]) => [k, tf.clipByValue(g, -value, value)]));
+      case 'norm': {
+        const norm = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => g.square().sum()))).dataSync()[0]);
+        const scale = norm > value ? value / norm : 1;
+        return new Map([...grads].map(([k, g]) => [k, scale === 1 ? g.clone() : g.mul(scale)]));
+      }
+      default: {
+        const never: never = mode;
+        throw new Error(`clip mode ${JSON.stringify(never)}; use one of ${CLIP_MODES.join(', ')}`);
+      }
+    }
+  }
+
+  /** Trains the next epoch (number progress.epoch) and returns its record. */
+  async trainEpoch(callbacks: { onStep?: (p: StepProgress) => void } = {}): Promise<EpochRecord> {
+    if (this.progress.stopped) throw new Error('Trainer: training has stopped (early stopping); nothing to train');
+    const epoch = this.progress.epoch;
+    const plan = this.plan(epoch);
+    const started = Date.now();
+    let [loss, crossEntropy, attention] = [0, 0, 0];
+    for (let s = 0; s < plan.length; s++) {
+      const out = await this.trainStep(plan[s], epoch, s);
+      loss += out.loss;
+      crossEntropy += out.crossEntropy;
+      attention += out.attention;
+      if (callbacks.onStep) {
+        const secondsPerStep = (Date.now() - started) / 1000 / (s + 1);
+        callbacks.onStep({ epoch, step: s + 1, steps: plan.length, globalStep: this.progress.step, loss: out.loss, secondsPerStep, etaSeconds: secondsPerStep * (plan.length - s - 1) });
+      }
+    }
+    const n = Math.max(1, plan.length);
+    const record: EpochRecord = { epoch, steps: plan.length, seconds: (Date.now() - started) / 1000, loss: loss / n, crossEntropy: crossEntropy / n, attention: attention / n, learningRate: this.progress.learningRate };
+    this.progress.history.push(record);
+    this.progress.epoch += 1;
+    return record;
+  }
+
+  /**
+   * Closes an epoch with its validation metric (higher is better, e.g. free-running BLEU-4):
+   * keeps the best weights, decays the learning rates on a plateau, stops early.
+   */
+  endEpoch(validation: { metric: number }): { improved: boolean; decayed: boolean; stopped: boolean } {
+    const p = this.progress;
+    const last = p.history[p.history.length - 1];
+    if (last) last.metric = validation.metric;
+    const improved = p.best === null || validation.metric > p.best.metric;
+    let decayed = false;
+    if (improved) {
+      p.best = { metric: validation.metric, epoch: p.epoch - 1 };
+      p.epochsWithoutImprovement = 0;
+      this.bestWeights = readWeights(this.variables);
+    } else {
+      p.epochsWithoutImprovement += 1;
+      if (p.epochsWithoutImprovement >= this.options.earlyStopping.patience) p.stopped = true;
+      else if (p.epochsWithoutImprovement % this.options.lrDecay.patience === 0) {
+        p.learningRate *= this.options.lrDecay.factor;
+        p.encoderLearningRate *= this.options.lrDecay.factor;
+        decayed = true;
+      }
+    }
+    return { improved, decayed, stopped: p.stopped };
+  }
+
+  /** Loads the best weights seen by endEpoch into the model (no-op before any). */
+  restoreBest(): boolean {
+    if (!this.bestWeights) return false;
+    writeWeights(this.variables, this.bestWeights);
+    return true;
+  }
+
+  /** Everything needed to resume, as host arrays (checkpoint.ts writes it to disk). */
+  snapshot(): TrainingSnapshot {
+    return {
+      progress: JSON.parse(JSON.stringify(this.progress)) as TrainingProgress,
+      seed: this.options.seed,
+      weights: readWeights(this.variables),
+      bestWeights: this.bestWeights,
+      adam: this.adam.getState(),
+    };
+  }
+
+  /** Restores a snapshot into this trainer (its model must have the same weights). */
+  restore(snapshot: TrainingSnapshot): void {
+    if (snapshot.seed !== this.options.seed) throw new Error(`Trainer.restore: the snapshot was trained with seed ${snapshot.seed}, this trainer has seed ${this.options.seed}`);
+    writeWeights(this.variables, snapshot.weights);
+    this.adam.setState(snapshot.adam);
+    this.bestWeights = snapshot.bestWeights;
+    Object.assign(this.progress, JSON.parse(JSON.stringify(snapshot.progress)) as TrainingProgress);
+  }
+
+  dispose(): void {
+    this.adam.dispose();
+  }
+}
