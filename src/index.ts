@@ -63,3 +63,4 @@ export { bestSingleCaption, scorePrior } from './model/caption-prior';
 export type { CaptionPrior } from './model/caption-prior';
 export { attentionCorrectness } from './model/attention-correctness';
 export type { AttentionCorrectness } from './model/attention-correctness';
+export { PROJECT_ROOT, projectPath } from './common/project';

@@ -28,6 +28,7 @@ import * as path from 'path';
 
 import type { Normalisation, NormalisationName } from '../data/images';
 import type { ChannelOrder } from './preprocess';
+import { projectPath } from '../common/project';
 
 export interface PretrainedSpec {
   /** 'nsfwjs:<model>' (mobilenet_v2, mobilenet_v2_mid, inception_v3), a folder or model.json path, or an http(s) URL of model.json. */
@@ -103,7 +104,9 @@ function isUrl(source: string): boolean {
 }
 
 /** model.json (or model.min.js) and the weight bytes of a source, plus a hash of both. */
-async function readArtifacts(source: string): Promise<{ json: ModelArtifactsJson; weightData: ArrayBuffer; hash: string; where: string }> {
+async function readArtifacts(location: string): Promise<{ json: ModelArtifactsJson; weightData: ArrayBuffer; hash: string; where: string }> {
+  // A relative local path is relative to the project root (src/common/project.ts), as every config path.
+  const source = isUrl(location) || location.startsWith('nsfwjs:') ? location : projectPath(location);
   const hash = createHash('sha256');
   let json: ModelArtifactsJson;
   let readShard: (name: string) => Promise<Uint8Array>;

@@ -12,8 +12,9 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 
-/** The repository root (this file is src/notebooks/runner.ts). */
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
+import { PROJECT_ROOT } from '../common/project';
+
+export { PROJECT_ROOT };
 
 /** The Jupyter command; `CAPTIONING_JUPYTER` overrides it (e.g. a virtualenv's jupyter). */
 export function jupyterCommand(env: NodeJS.ProcessEnv = process.env): string {

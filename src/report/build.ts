@@ -15,7 +15,7 @@ import * as path from 'path';
 
 import { writeFileAtomic } from '../common/atomic-write';
 import { installedVersion } from '../compute/environment';
-import { PROJECT_ROOT } from '../notebooks/runner';
+import { PROJECT_ROOT } from '../common/project';
 import { flattenConfig } from '../tracking/canonical';
 import { tableOfRuns, type Row, type RunTable } from '../tracking/compare';
 import { gitState } from '../tracking/environment';

@@ -8,7 +8,7 @@ import * as os from 'os';
 
 import type { BackendChoice } from '../compute/backend';
 import { installedVersion } from '../compute/environment';
-import { PROJECT_ROOT } from '../notebooks/runner';
+import { PROJECT_ROOT } from '../common/project';
 
 export interface GitState {
   commit: string;

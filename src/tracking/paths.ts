@@ -6,7 +6,7 @@
  */
 import * as path from 'path';
 
-import { PROJECT_ROOT } from '../notebooks/runner';
+import { PROJECT_ROOT } from '../common/project';
 import { assertRunId } from './canonical';
 
 export const RESULTS_ENV_VAR = 'CAPTIONING_RESULTS';

@@ -10,6 +10,8 @@
  */
 import * as path from 'path';
 
+import { projectPath } from '../common/project';
+
 import { type CaptionDataset, type Split } from '../data/dataset';
 import { loadKarpathy } from '../data/karpathy';
 import { ensureScenes } from '../data/scenes/generate';
@@ -61,10 +63,11 @@ export async function prepareData(config: CaptionerConfig, options: PrepareOptio
   const { data, encoder } = config;
   let dataset: CaptionDataset;
   if (data.source === 'scenes') {
-    const scenes = await ensureScenes(data.dir, data.scenes, { log });
+    const scenes = await ensureScenes(projectPath(data.dir), data.scenes, { log });
     dataset = loadKarpathy(scenes.datasetFile, { imagesRoot: scenes.imagesRoot });
   } else {
-    dataset = loadKarpathy(data.dir, { imagesRoot: data.imagesRoot ?? path.dirname(data.dir), restval: data.restval });
+    const file = projectPath(data.dir);
+    dataset = loadKarpathy(file, { imagesRoot: data.imagesRoot === null ? path.dirname(file) : projectPath(data.imagesRoot), restval: data.restval });
   }
   const vocab = buildVocabulary(dataset, { minCount: data.minCount, maxLength: data.maxLength });
   const train = encodeCaptions(dataset, vocab, 'train');
@@ -84,7 +87,7 @@ export async function prepareData(config: CaptionerConfig, options: PrepareOptio
   } else {
     const frozen = await loadPretrainedEncoder({ ...encoder.pretrained, inputSize: encoder.inputSize, normalisation: encoder.normalisation, channelOrder: encoder.channelOrder, resize: encoder.resize });
     try {
-      const cache = new FeatureCache(encoder.cache.dir, frozen, { dtype: encoder.cache.dtype });
+      const cache = new FeatureCache(projectPath(encoder.cache.dir), frozen, { dtype: encoder.cache.dtype });
       const report = await extractFeatures(frozen, cache, all.map((i) => imagePath(dataset, dataset.images[i])), { batchSize: encoder.cache.batchSize, log });
       if (log) log(`features: ${report.cached} cached, ${report.computed} computed in ${report.seconds.toFixed(1)} s (${cache.folder})`);
       const bytes = all.length * cache.shape[0] * cache.shape[1] * 4;

@@ -97,8 +97,11 @@ export async function show(x: Figure | object, options: { maxRows?: number } = {
   write({ ...bundle, transient: {} }, false);
 }
 
-/** Where exported figures go unless told otherwise. */
-export const REPORT_FIGURES_DIR = path.join('report', 'figures');
+/**
+ * Where exported figures go unless told otherwise: the project's report/figures, whatever the
+ * working directory (a notebook's kernel runs in notebooks/).
+ */
+export const REPORT_FIGURES_DIR = path.resolve(__dirname, '..', '..', 'report', 'figures');
 
 /** Writes `<name>.svg` and `<name>.png` into `report/figures/` (or `dir`); returns the paths. */
 export async function exportFigure(figure: Figure, name: string, dir = REPORT_FIGURES_DIR): Promise<{ svg: string; png: string }> {
