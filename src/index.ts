@@ -64,3 +64,6 @@ export type { CaptionPrior } from './model/caption-prior';
 export { attentionCorrectness } from './model/attention-correctness';
 export type { AttentionCorrectness } from './model/attention-correctness';
 export { PROJECT_ROOT, projectPath } from './common/project';
+
+// BERT word inputs (src/embeddings/bert): embedder, modes, offline pretraining, inspection helpers
+export * as bert from './embeddings/bert';
