@@ -4,7 +4,6 @@ import { strict as assert } from 'node:assert';
 import { after, before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 
-import { selectBackend } from '../../../src/compute/backend';
 import { DEFAULT_VOCABULARY_OPTIONS, SPECIAL_TOKENS, Vocabulary } from '../../../src/data/vocabulary';
 import { BertWordInputs, CaptionsNotPreparedError, decodeWithBert, PrefixesNotPreparedError } from '../../../src/embeddings/bert/bert-word-inputs';
 import { BertEmbedder } from '../../../src/embeddings/bert/embedder';
@@ -12,7 +11,7 @@ import { BertWordVectors } from '../../../src/embeddings/bert/word-vectors';
 import { Captioner, teacherBatch } from '../../../src/model/captioner';
 import { Decoder } from '../../../src/model/decoder';
 import { beamSearch, greedyDecode } from '../../../src/model/search';
-import { writeTinyBert, type TinyBert } from './fixture';
+import { loadTinyBert, type LoadedTinyBert, type TinyBert } from './fixture';
 
 let tiny: TinyBert;
 let bert: BertEmbedder;
@@ -24,16 +23,12 @@ const vocab = new Vocabulary({
   report: { captions: 0, overLength: 0, tokens: 0, distinctWords: WORDS.length, keptWords: WORDS.length, coverage: 1 },
 });
 
+let loaded: LoadedTinyBert | undefined;
 before(async () => {
-  await selectBackend({ force: 'wasm', log: null });
-  tiny = await writeTinyBert();
-  bert = await BertEmbedder.load(tiny.dir, { allowRemote: false, log: null });
+  loaded = await loadTinyBert();
+  ({ tiny, bert } = loaded);
 });
-after(async () => {
-  await bert?.dispose();
-  tiny?.model.dispose();
-  tiny?.cleanup();
-});
+after(() => loaded?.dispose());
 
 /** Captions as ids [B, L] with lengths, as the batches give them. */
 function encode(captions: string[][]): { ids: Int32Array; lengths: Int32Array; L: number } {

@@ -6,26 +6,21 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { selectBackend } from '../../../src/compute/backend';
 import { ALIGNMENTS } from '../../../src/embeddings/bert/alignment';
 import { BertEmbedder, REPORT_SEGMENT_ID } from '../../../src/embeddings/bert/embedder';
 import { contextDrift, nearestWords } from '../../../src/embeddings/bert/inspect';
 import { RemoteModelsDisabledError, REMOTE_MODELS_ENV_VAR, remoteAllowedByEnv, resolveBertSource } from '../../../src/embeddings/bert/source';
-import { writeTinyBert, type TinyBert } from './fixture';
+import { loadTinyBert, type LoadedTinyBert, type TinyBert } from './fixture';
 
 let tiny: TinyBert;
 let bert: BertEmbedder;
 
+let loaded: LoadedTinyBert | undefined;
 before(async () => {
-  await selectBackend({ force: 'wasm', log: null });
-  tiny = await writeTinyBert();
-  bert = await BertEmbedder.load(tiny.dir, { allowRemote: false, log: null });
+  loaded = await loadTinyBert();
+  ({ tiny, bert } = loaded);
 });
-after(async () => {
-  await bert?.dispose();
-  tiny?.model.dispose();
-  tiny?.cleanup();
-});
+after(() => loaded?.dispose());
 
 function row(m: Float32Array, r: number, W: number): Float32Array {
   return m.slice(r * W, (r + 1) * W);

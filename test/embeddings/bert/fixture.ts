@@ -5,7 +5,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
+import { selectBackend } from '../../../src/compute/backend';
 import type { BertConfig } from '../../../src/embeddings/bert/config';
+import { BertEmbedder } from '../../../src/embeddings/bert/embedder';
 import { writeBertFolder } from '../../../src/embeddings/bert/hf-folder';
 import { BertModel } from '../../../src/embeddings/bert/model';
 import { BERT_SPECIAL_TOKENS, WordPieceVocabulary } from '../../../src/embeddings/bert/wordpiece';
@@ -67,4 +69,27 @@ export function sceneCaptions(n: number, seed = 1): string[][] {
     else out.push(['a', 'picture', 'of', 'a', ...a]);
   }
   return out;
+}
+
+/** A tiny BERT written to disk and loaded through transformers.js (wasm backend), with its cleanup. */
+export interface LoadedTinyBert {
+  tiny: TinyBert;
+  bert: BertEmbedder;
+  dispose(): Promise<void>;
+}
+
+/** Writes the tiny BERT and loads it with remote loading off, as every embedder test does first. */
+export async function loadTinyBert(): Promise<LoadedTinyBert> {
+  await selectBackend({ force: 'wasm', log: null });
+  const tiny = await writeTinyBert();
+  const bert = await BertEmbedder.load(tiny.dir, { allowRemote: false, log: null });
+  return {
+    tiny,
+    bert,
+    dispose: async () => {
+      await bert.dispose();
+      tiny.model.dispose();
+      tiny.cleanup();
+    },
+  };
 }

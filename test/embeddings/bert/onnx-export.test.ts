@@ -7,25 +7,20 @@ import { after, before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { onnx } from 'onnx-proto';
 
-import { selectBackend } from '../../../src/compute/backend';
 import { BertEmbedder } from '../../../src/embeddings/bert/embedder';
 import { ONNX_IR_VERSION, ONNX_OPSET, readWordEmbeddings } from '../../../src/embeddings/bert/onnx-export';
 import { WordPieceTokenizer } from '../../../src/embeddings/bert/wordpiece';
-import { sceneCaptions, writeTinyBert, type TinyBert } from './fixture';
+import { sceneCaptions, loadTinyBert, type LoadedTinyBert, type TinyBert } from './fixture';
 
 let tiny: TinyBert;
 let bert: BertEmbedder;
 
+let loaded: LoadedTinyBert | undefined;
 before(async () => {
-  await selectBackend({ force: 'wasm', log: null });
-  tiny = await writeTinyBert();
-  bert = await BertEmbedder.load(tiny.dir, { allowRemote: false, log: null });
+  loaded = await loadTinyBert();
+  ({ tiny, bert } = loaded);
 });
-after(async () => {
-  await bert?.dispose();
-  tiny?.model.dispose();
-  tiny?.cleanup();
-});
+after(() => loaded?.dispose());
 
 /** tfjs hidden states of framed sentences (one batch, padded), [S_b, H] per sentence and layer. */
 function tfjsStates(ids: number[][], segment = 0): Float32Array[][] {

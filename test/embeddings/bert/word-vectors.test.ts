@@ -5,11 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { selectBackend } from '../../../src/compute/backend';
 import { BertEmbedder } from '../../../src/embeddings/bert/embedder';
 import { decodeEntry, encodeEntry, VectorCache } from '../../../src/embeddings/bert/vector-cache';
 import { bertVectorsFor, BertWordVectors, BERT_MODES } from '../../../src/embeddings/bert/word-vectors';
-import { writeTinyBert, type TinyBert } from './fixture';
+import { loadTinyBert, type LoadedTinyBert, type TinyBert } from './fixture';
 
 let tiny: TinyBert;
 let bert: BertEmbedder;
@@ -21,15 +20,13 @@ function tempDir(): string {
   return dir;
 }
 
+let loaded: LoadedTinyBert | undefined;
 before(async () => {
-  await selectBackend({ force: 'wasm', log: null });
-  tiny = await writeTinyBert();
-  bert = await BertEmbedder.load(tiny.dir, { allowRemote: false, log: null });
+  loaded = await loadTinyBert();
+  ({ tiny, bert } = loaded);
 });
 after(async () => {
-  await bert?.dispose();
-  tiny?.model.dispose();
-  tiny?.cleanup();
+  await loaded?.dispose();
   for (const t of temps) fs.rmSync(t, { recursive: true, force: true });
 });
 
