@@ -180,7 +180,7 @@ export function beamSearch(captioner: Captioner, inputs: tf.Tensor, options: Bea
   let live: Hypothesis[][] = active.map(() => Array.from({ length: K }, (_, k) => ({ words: [], logProb: k === 0 ? 0 : -Infinity, alphas: [] })));
   const repeat = (images: number[]) => tf.tensor1d(images.flatMap((i) => new Array<number>(K).fill(i)), 'int32'); // [R]
   let encoded: EncodedImages;
-  let state: DecoderState;
+  let state: DecoderState | null;
   {
     const index = repeat(active);
     encoded = Decoder.gather(all, index); // [N*K, …]
@@ -188,11 +188,12 @@ export function beamSearch(captioner: Captioner, inputs: tf.Tensor, options: Bea
     index.dispose();
   }
   try {
-    for (let t = 0; t < maxLength && active.length > 0; t++) {
+    for (let t = 0; t < maxLength && state !== null; t++) {
       const A = active.length;
       const prefixes = live.flatMap((beams) => beams.map((h) => [START_ID, ...h.words]));
       const step = decodeStep(captioner, prefixes, state, encoded);
       disposeState(state);
+      state = step.state; // disposed by the finally block if anything below throws
       const V = step.logp.shape[1];
       const C = Math.min(2 * K, K * V); // candidates per image: K of them can be <end>
       const [values, indices, logps] = tf.tidy(() => {
@@ -245,17 +246,17 @@ export function beamSearch(captioner: Captioner, inputs: tf.Tensor, options: Bea
         nextLive.push(beams);
         parents.push(...parentRows);
       });
-      if (nextActive.length === 0) {
-        disposeState(step.state);
-        state = { h: tf.zeros([1, 1]) as tf.Tensor2D, c: tf.zeros([1, 1]) as tf.Tensor2D };
-        active = [];
-        break;
-      }
       // Reorder the state to the surviving beams; drop the rows of finished images.
-      const parentIndex = tf.tensor1d(parents, 'int32');
-      state = { h: tf.gather(step.state.h, parentIndex) as tf.Tensor2D, c: tf.gather(step.state.c, parentIndex) as tf.Tensor2D };
-      parentIndex.dispose();
+      const reordered: DecoderState | null =
+        nextActive.length === 0
+          ? null
+          : tf.tidy(() => {
+              const parentIndex = tf.tensor1d(parents, 'int32');
+              return { h: tf.gather(step.state.h, parentIndex) as tf.Tensor2D, c: tf.gather(step.state.c, parentIndex) as tf.Tensor2D };
+            });
       disposeState(step.state);
+      state = reordered;
+      if (state === null) break;
       if (nextActive.length !== active.length) {
         const index = repeat(nextActive);
         Decoder.dispose(encoded);
@@ -266,7 +267,7 @@ export function beamSearch(captioner: Captioner, inputs: tf.Tensor, options: Bea
       live = nextLive;
     }
   } finally {
-    disposeState(state);
+    if (state) disposeState(state);
     Decoder.dispose(encoded);
     Decoder.dispose(all);
   }
