@@ -16,6 +16,8 @@ test('a tiny captioner trains once, is loaded the second time, and records label
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'captioner-job-'));
   const config = resolveConfig('quick', {
     data: { dir: path.join(root, 'scenes'), scenes: { images: 40, size: 64, seed: 3, occlusion: 0, captionsPerImage: 5 } },
+    // A small CNN keeps the test fast and writes no feature cache into the project's results/.
+    encoder: { kind: 'small-cnn', inputSize: 64, normalisation: 'imagenet', cache: { dir: path.join(root, 'features'), dtype: 'float16', batchSize: 16 } },
     decoder: { hidden: 32, attention: 16 },
     words: { dim: 16 },
     train: { epochs: 2, batchSize: 16 },
