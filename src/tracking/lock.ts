@@ -13,7 +13,8 @@ import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 
-import { RunBusyError } from './errors';
+import { DamagedRunError, RunBusyError } from './errors';
+import { readJsonIfExists } from './files';
 
 export interface LockOwner {
   runId: string;
@@ -57,20 +58,16 @@ export function isProcessAlive(pid: number): boolean {
 
 /** Reads a lock file: its owner, 'unreadable' for a damaged one, undefined when absent. */
 export function readLock(file: string): LockOwner | 'unreadable' | undefined {
-  let text: string;
+  let owner: Partial<LockOwner> | null | undefined;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    owner = readJsonIfExists<Partial<LockOwner> | null>(file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (error instanceof DamagedRunError) return 'unreadable';
     throw error;
   }
-  try {
-    const owner = JSON.parse(text) as LockOwner;
-    if (typeof owner.pid !== 'number' || typeof owner.hostname !== 'string' || typeof owner.token !== 'string') return 'unreadable';
-    return owner;
-  } catch {
-    return 'unreadable';
-  }
+  if (owner === undefined) return undefined;
+  if (!owner || typeof owner.pid !== 'number' || typeof owner.hostname !== 'string' || typeof owner.token !== 'string') return 'unreadable';
+  return owner as LockOwner;
 }
 
 /** Why a lock's owner is gone, or undefined while it may be alive. */
