@@ -8,6 +8,10 @@
  *   words.embedPrefix(inputs);   // teacher forcing: [T, B] ids -> [T, B, E]
  *   words.embedLast(prefixes);   // decoding: [B, t] ids -> [B, E], the last word's vector
  *
+ * Vectors made outside tfjs (BERT) cannot be computed inside a synchronous `tidy`: such
+ * inputs are prepared ahead, the teacher-forcing ones once before training and the decoding
+ * ones by `prepareLast`, which the searches await before each step.
+ *
  * Teacher forcing is **time-major**: `inputs[t, b]` is the word caption b reads at step t
  * (`<start>`, w1, …, w_{T-1}); time-major rows let the decoder take step t's rows as one
  * contiguous slice (FACTS.md §4: no strided copies on the hot path).
@@ -33,6 +37,12 @@ export interface WordInputs {
   embedPrefix(inputs: tf.Tensor2D): tf.Tensor3D;
   /** Decoding: prefixes [B, t] int32 (t >= 1, `<start>` first) -> the vector of each row's last word given its prefix, [B, E]. */
   embedLast(prefixes: tf.Tensor2D): tf.Tensor2D;
+  /**
+   * Optional: computes ahead what `embedLast` will be asked for (vectors made outside tfjs,
+   * e.g. BERT through ONNX Runtime). Decoding awaits it before every step, with the rows'
+   * prefixes ([B][t] ids, `<start>` first).
+   */
+  prepareLast?(prefixes: readonly (readonly number[])[]): Promise<void>;
   /** Frees the weights. */
   dispose(): void;
 }

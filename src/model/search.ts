@@ -5,8 +5,8 @@
  * Dimensions: N images, K beams, R = rows decoded at a step (images x beams still running),
  * P regions, V vocabulary size.
  *
- *   const captions = greedyDecode(captioner, features, { maxLength: 20 });
- *   const best = beamSearch(captioner, features, { beam: 3, maxLength: 20 });
+ *   const captions = await greedyDecode(captioner, features, { maxLength: 20 });
+ *   const best = await beamSearch(captioner, features, { beam: 3, maxLength: 20 });
  *   best[0].words;    // ids, without <start>/<end>
  *   best[0].alphas;   // Float32Array [T, P]: the attention of each word
  *   best[0].logProb;  // log P(words, <end> | image)
@@ -21,6 +21,9 @@
  * finished hypothesis, and an image stops when it has K of them (or at maxLength). The best
  * finished hypothesis wins, by log-probability divided by length^lengthPenalty (0: none).
  * With K = 1 this is exactly greedy decoding.
+ *
+ * Both are async only so that word inputs computed outside tfjs (BERT through ONNX Runtime)
+ * can run on each step's live prefixes before the step: `words.prepareLast(prefixes)`.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -65,13 +68,18 @@ function maskedLogSoftmax(logits: tf.Tensor2D): tf.Tensor2D {
   });
 }
 
-/** One decoding step for R rows: prefixes (host) -> masked log-probabilities [R, V], new state, alpha [R, P]. */
-function decodeStep(
+/**
+ * One decoding step for R rows: prefixes (host) -> masked log-probabilities [R, V], new
+ * state, alpha [R, P]. Word inputs that compute vectors ahead (BERT over the live
+ * prefixes) get them ready first, batched over all rows.
+ */
+async function decodeStep(
   captioner: Captioner,
   prefixes: readonly number[][],
   state: DecoderState,
   encoded: EncodedImages,
-): { logp: tf.Tensor2D; state: DecoderState; alpha: tf.Tensor2D } {
+): Promise<{ logp: tf.Tensor2D; state: DecoderState; alpha: tf.Tensor2D }> {
+  if (captioner.words.prepareLast) await captioner.words.prepareLast(prefixes);
   return tidyObject(() => {
     const R = prefixes.length;
     const t = prefixes[0].length;
@@ -93,7 +101,7 @@ function disposeState(state: DecoderState): void {
 }
 
 /** Greedy decoding of N images: inputs are pixels [N, S, S, 3] or features [N, P, D] as the captioner takes them. */
-export function greedyDecode(captioner: Captioner, inputs: tf.Tensor, options: GreedyOptions = {}): DecodedCaption[] {
+export async function greedyDecode(captioner: Captioner, inputs: tf.Tensor, options: GreedyOptions = {}): Promise<DecodedCaption[]> {
   const maxLength = options.maxLength ?? 20;
   checkMaxLength(maxLength);
   const all = captioner.encode(inputs); // [N, …]
@@ -109,7 +117,7 @@ export function greedyDecode(captioner: Captioner, inputs: tf.Tensor, options: G
   try {
     for (let t = 0; t < maxLength && active.length > 0; t++) {
       const prefixes = active.map((i) => [START_ID, ...words[i]]);
-      const step = decodeStep(captioner, prefixes, state, encoded);
+      const step = await decodeStep(captioner, prefixes, state, encoded);
       disposeState(state);
       state = step.state;
       const [best, bestLogp] = tf.tidy(() => {
@@ -162,7 +170,7 @@ interface Hypothesis {
 }
 
 /** Batched beam search over N images (inputs as for {@link greedyDecode}). */
-export function beamSearch(captioner: Captioner, inputs: tf.Tensor, options: BeamOptions = {}): DecodedCaption[] {
+export async function beamSearch(captioner: Captioner, inputs: tf.Tensor, options: BeamOptions = {}): Promise<DecodedCaption[]> {
   const maxLength = options.maxLength ?? 20;
   const K = options.beam ?? 3;
   const lengthPenalty = options.lengthPenalty ?? 0;
@@ -191,7 +199,7 @@ export function beamSearch(captioner: Captioner, inputs: tf.Tensor, options: Bea
     for (let t = 0; t < maxLength && state !== null; t++) {
       const A = active.length;
       const prefixes = live.flatMap((beams) => beams.map((h) => [START_ID, ...h.words]));
-      const step = decodeStep(captioner, prefixes, state, encoded);
+      const step = await decodeStep(captioner, prefixes, state, encoded);
       disposeState(state);
       state = step.state; // disposed by the finally block if anything below throws
       const V = step.logp.shape[1];
@@ -284,7 +292,7 @@ export function beamSearch(captioner: Captioner, inputs: tf.Tensor, options: Bea
  * caption (word ids, no `<start>`) each; `ended` adds the `<end>` term. Used to check
  * the searches against brute force.
  */
-export function captionLogProb(captioner: Captioner, inputs: tf.Tensor, captions: readonly number[][], ended: readonly boolean[]): number[] {
+export async function captionLogProb(captioner: Captioner, inputs: tf.Tensor, captions: readonly number[][], ended: readonly boolean[]): Promise<number[]> {
   const encoded = captioner.encode(inputs);
   const N = encoded.features.shape[0];
   if (captions.length !== N || ended.length !== N) throw new Error(`captionLogProb: ${N} images, ${captions.length} captions, ${ended.length} ended flags`);
@@ -294,7 +302,7 @@ export function captionLogProb(captioner: Captioner, inputs: tf.Tensor, captions
   try {
     for (let t = 0; t < steps; t++) {
       const prefixes = captions.map((c) => [START_ID, ...c.slice(0, Math.min(t, c.length))].concat(new Array<number>(Math.max(0, t - c.length)).fill(END_ID)));
-      const step = decodeStep(captioner, prefixes, state, encoded);
+      const step = await decodeStep(captioner, prefixes, state, encoded);
       disposeState(state);
       state = step.state;
       const lp = step.logp.dataSync();

@@ -38,8 +38,8 @@ export async function decodeImages(captioner: Captioner, inputs: ImageInputs, im
     try {
       const decoded =
         settings.beam === 1
-          ? greedyDecode(captioner, x, { maxLength: settings.maxLength })
-          : beamSearch(captioner, x, { beam: settings.beam, maxLength: settings.maxLength, lengthPenalty: settings.lengthPenalty ?? 0 });
+          ? await greedyDecode(captioner, x, { maxLength: settings.maxLength })
+          : await beamSearch(captioner, x, { beam: settings.beam, maxLength: settings.maxLength, lengthPenalty: settings.lengthPenalty ?? 0 });
       out.push(...decoded);
     } finally {
       x.dispose();

@@ -29,12 +29,12 @@ function allCaptions(words: number[], maxLength: number): { words: number[]; end
 }
 
 describe('decoding', () => {
-  test('beam search with beam 1 equals greedy decoding (words, log-probability, attention)', () => {
+  test('beam search with beam 1 equals greedy decoding (words, log-probability, attention)', async () => {
     for (const [context, gate] of [['soft-attention', 'scalar'], ['soft-attention', 'vector'], ['mean', 'none']] as const) {
       const captioner = tinyCaptioner({ V: 9, initRange: 1.5, context, gate });
       const x = features(6, 4, 3);
-      const greedy = greedyDecode(captioner, x, { maxLength: 7 });
-      const beam = beamSearch(captioner, x, { beam: 1, maxLength: 7 });
+      const greedy = await greedyDecode(captioner, x, { maxLength: 7 });
+      const beam = await beamSearch(captioner, x, { beam: 1, maxLength: 7 });
       greedy.forEach((g, i) => {
         assert.deepEqual(beam[i].words, g.words, `image ${i} (${context}, ${gate})`);
         assert.equal(beam[i].ended, g.ended);
@@ -48,7 +48,7 @@ describe('decoding', () => {
     }
   });
 
-  test('a wide beam returns the most probable caption found by brute force; all probabilities sum to 1', () => {
+  test('a wide beam returns the most probable caption found by brute force; all probabilities sum to 1', async () => {
     const maxLength = 3;
     const V = 7; // <pad> <start> <end> <unk> + 3 words
     const captioner = tinyCaptioner({ V, initRange: 2, seed: 3 });
@@ -58,11 +58,11 @@ describe('decoding', () => {
     assert.equal(candidates.length, 85);
     const scores: number[][] = Array.from({ length: N }, () => []);
     for (const c of candidates) {
-      const lp = captionLogProb(captioner, x, Array(N).fill(c.words), Array(N).fill(c.ended));
+      const lp = await captionLogProb(captioner, x, Array(N).fill(c.words), Array(N).fill(c.ended));
       lp.forEach((v, i) => scores[i].push(v));
     }
-    const beam = beamSearch(captioner, x, { beam: 64, maxLength });
-    const greedy = greedyDecode(captioner, x, { maxLength });
+    const beam = await beamSearch(captioner, x, { beam: 64, maxLength });
+    const greedy = await greedyDecode(captioner, x, { maxLength });
     let greedyMissed = 0;
     for (let i = 0; i < N; i++) {
       const total = scores[i].reduce((s, v) => s + Math.exp(v), 0);
@@ -74,17 +74,17 @@ describe('decoding', () => {
       if (greedy[i].words.join() !== candidates[best].words.join()) greedyMissed += 1;
     }
     // A decoded caption's reported log-probability is the model's.
-    const check = captionLogProb(captioner, x, beam.map((b) => b.words), beam.map((b) => b.ended));
+    const check = await captionLogProb(captioner, x, beam.map((b) => b.words), beam.map((b) => b.ended));
     check.forEach((v, i) => assert.ok(Math.abs(v - beam[i].logProb) < 1e-4));
     assert.ok(greedyMissed >= 0);
     x.dispose();
     captioner.dispose();
   });
 
-  test('captions end at <end> or at maxLength; ids never include <pad> or <start>', () => {
+  test('captions end at <end> or at maxLength; ids never include <pad> or <start>', async () => {
     const captioner = tinyCaptioner({ V: 9, initRange: 1 });
     const x = features(5, 4, 3, 5);
-    for (const out of [greedyDecode(captioner, x, { maxLength: 4 }), beamSearch(captioner, x, { beam: 3, maxLength: 4 })]) {
+    for (const out of [await greedyDecode(captioner, x, { maxLength: 4 }), await beamSearch(captioner, x, { beam: 3, maxLength: 4 })]) {
       for (const c of out) {
         assert.ok(c.words.length <= 4);
         assert.ok(c.ended || c.words.length === 4);
@@ -96,16 +96,16 @@ describe('decoding', () => {
     captioner.dispose();
   });
 
-  test('greedy and beam search leak no tensors', () => {
+  test('greedy and beam search leak no tensors', async () => {
     const captioner = tinyCaptioner({ V: 9, initRange: 1, cnn: true });
     const x = tf.tensor4d(Array.from({ length: 3 * 16 * 16 * 3 }, (_, i) => Math.sin(i)), [3, 16, 16, 3]);
-    greedyDecode(captioner, x, { maxLength: 5 });
-    beamSearch(captioner, x, { beam: 3, maxLength: 5 });
+    await greedyDecode(captioner, x, { maxLength: 5 });
+    await beamSearch(captioner, x, { beam: 3, maxLength: 5 });
     const before = tf.memory().numTensors;
     for (let i = 0; i < 2; i++) {
-      greedyDecode(captioner, x, { maxLength: 5 });
-      beamSearch(captioner, x, { beam: 3, maxLength: 5, lengthPenalty: 0.7 });
-      beamSearch(captioner, x, { beam: 1, maxLength: 5 });
+      await greedyDecode(captioner, x, { maxLength: 5 });
+      await beamSearch(captioner, x, { beam: 3, maxLength: 5, lengthPenalty: 0.7 });
+      await beamSearch(captioner, x, { beam: 1, maxLength: 5 });
     }
     assert.equal(tf.memory().numTensors, before);
     x.dispose();

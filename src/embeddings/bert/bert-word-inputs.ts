@@ -5,17 +5,14 @@
  *   const words = await BertWordInputs.create(embedder, vocab, { mode: 'causal', cacheDir });
  *   await words.prepare(trainingCaptionIds);          // BERT runs here, once, cached on disk
  *   captioner = new Captioner({ encoder: null, words, decoder });   // decoder.embeddingDim = words.dim
- *   const captions = await decodeWithBert(words, () => beamSearch(captioner, features, { beam: 3 }));
+ *   const captions = await beamSearch(captioner, features, { beam: 3 });   // BERT runs on the live prefixes
  *
- * The interface is synchronous and BERT (ONNX Runtime) is not, so the vectors are computed
- * ahead: `prepare` fills the cache for teacher forcing (ids -> words -> step inputs), and
- * `embedPrefix` then only reads it (memory, else the disk files). In free-running decoding
- * the prefixes are not known ahead: `embedLast` serves prepared prefixes and otherwise
- * throws PrefixesNotPreparedError naming them; `decodeWithBert` catches it, runs BERT on
- * those prefixes (batched over beams) and reruns the search, which is deterministic, so
- * each rerun gets one step further. That costs O(T^2) decoder steps for T words (BERT
- * still runs once per prefix); a search that awaits `prepareLast(prefixes)` before each
- * `embedLast` needs no rerun.
+ * The tensor side of the interface is synchronous and BERT (ONNX Runtime) is not, so the
+ * vectors are computed ahead: `prepare` fills the cache for teacher forcing (ids -> words
+ * -> step inputs), and `embedPrefix` then only reads it (memory, else the disk files). In
+ * free-running decoding the searches await `prepareLast(prefixes)` before every step: BERT
+ * runs once on the new prefixes of all live beams (batched), and `embedLast` reads them.
+ * Either read throws an error naming the captions or prefixes that were not prepared.
  *
  * Vectors are frozen (no variables) and `dim` is BERT's width: the decoder's own input
  * matrix (W_x, [E, 4H]) is the projection to its size, so a separate dense layer would
@@ -38,7 +35,7 @@ function describe(list: readonly (readonly string[])[]): string {
 /** `embedLast` met prefixes whose vectors are not computed yet. */
 export class PrefixesNotPreparedError extends Error {
   constructor(readonly prefixes: string[][]) {
-    super(`BERT word inputs: no vectors for the prefixes ${describe(prefixes)}; await words.prepareLast(prefixes) first, or decode through decodeWithBert(words, () => beamSearch(...))`);
+    super(`BERT word inputs: no vectors for the prefixes ${describe(prefixes)}; await words.prepareLast(prefixes) first (greedyDecode and beamSearch do)`);
     this.name = 'PrefixesNotPreparedError';
   }
 }
@@ -134,21 +131,4 @@ export class BertWordInputs implements WordInputs {
   }
 
   dispose(): void {}
-}
-
-/**
- * Runs a synchronous decoding (greedy or beam search) with BERT word inputs: whenever it
- * asks for prefixes not computed yet, BERT runs on them (batched) and the decoding restarts.
- * Any other error passes through. With other word inputs it just runs once.
- */
-export async function decodeWithBert<T>(words: WordInputs, run: () => T, options: { maxRounds?: number } = {}): Promise<T> {
-  const maxRounds = options.maxRounds ?? 10000;
-  for (let round = 0; ; round++) {
-    try {
-      return run();
-    } catch (error) {
-      if (!(error instanceof PrefixesNotPreparedError) || !(words instanceof BertWordInputs) || round >= maxRounds) throw error;
-      await words.prepareLast(error.prefixes);
-    }
-  }
 }

@@ -18,7 +18,7 @@
  */
 export { ALIGNMENTS, checkAlignment } from './alignment';
 export type { Alignment } from './alignment';
-export { BertWordInputs, CaptionsNotPreparedError, decodeWithBert, PrefixesNotPreparedError } from './bert-word-inputs';
+export { BertWordInputs, CaptionsNotPreparedError, PrefixesNotPreparedError } from './bert-word-inputs';
 export { BERT_QUICK_SHAPE, checkBertConfig, fromHfConfig, toHfConfig } from './config';
 export type { BertConfig } from './config';
 export { BertEmbedder, DEFAULT_EMBEDDER_SETTINGS, REPORT_SEGMENT_ID } from './embedder';
