@@ -56,7 +56,10 @@ export async function writeAttention(dir: string, split: string, maps: readonly 
   let total = 0;
   const entries = maps.map((m, i) => {
     const [T, H, W] = m.shape;
-    if (![T, H, W].every((n) => Number.isInteger(n) && n > 0)) throw new Error(`attention for ${split}, entry ${i}: shape [${m.shape}] should be three positive integers [T, H, W]`);
+    // T = 0 is an empty caption (the model said <end> first): scored 0, kept with no maps.
+    if (!(Number.isInteger(T) && T >= 0 && [H, W].every((n) => Number.isInteger(n) && n > 0))) {
+      throw new Error(`attention for ${split}, entry ${i}: shape [${m.shape}] should be [T, H, W] with T >= 0 words and a positive grid H x W`);
+    }
     if (m.alphas.length !== T * H * W) throw new Error(`attention for ${split}, entry ${i}: ${m.alphas.length} weights for shape [${T}, ${H}, ${W}] (expected ${T * H * W})`);
     if (m.words.length !== T) throw new Error(`attention for ${split}, entry ${i}: ${m.words.length} words for ${T} attention steps`);
     const entry = { image_id: m.imageId, words: m.words, shape: [T, H, W] as [number, number, number], offset: total };
