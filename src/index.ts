@@ -55,8 +55,8 @@ export type { ImageInput } from './viz/image-input';
 export { pngDataUri } from './viz/png';
 
 // model: Show, Attend and Tell (config, training job, evaluation, caption prior)
-export { resolveConfig, validateConfig, parseSettings, DEFAULT_CONFIG, PROFILES, PROFILE_NAMES } from './model/config';
-export type { CaptionerConfig, ConfigOverride, ProfileName } from './model/config';
+export { resolveConfig, validateConfig, parseSettings, DEFAULT_CONFIG, PROFILES, PROFILE_NAMES, VARIANTS, VARIANT_NAMES } from './model/config';
+export type { CaptionerConfig, ConfigOverride, ProfileName, VariantName } from './model/config';
 export { captionerJob, ensureEvaluation, evaluateSplit } from './train/job';
 export type { CaptionerState, CaptionerJobOptions } from './train/job';
 export { bestSingleCaption, scorePrior } from './model/caption-prior';

@@ -2,6 +2,7 @@
  * `captioning train` and `captioning eval`: the captioner through the run store.
  *
  *   npx captioning train --profile quick --variant baseline [--set decoder.hidden=256 ...]
+ *   npx captioning train --variant bert [--set words.bert.mode=causal]
  *   npx captioning eval baseline-3f2a9c1b7d0e --split test --beam 3
  *
  * `train` trains, resumes or loads the run its config names and prints the run folder;
@@ -11,12 +12,9 @@
 import { Command, Option } from 'commander';
 
 import { formatScoresTable, type MetricEntry } from '../metrics';
-import { PROFILE_NAMES, type ProfileName, parseSettings, resolveConfig, validateConfig } from '../model/config';
+import { PROFILE_NAMES, type ProfileName, parseSettings, resolveConfig, validateConfig, VARIANT_NAMES, VARIANTS, type VariantName } from '../model/config';
 import { experiment, loadRun, recordEvaluation } from '../tracking';
 import { captionerJob, evaluateSplit } from '../train/job';
-
-/** The variants of the command line; BERT word inputs arrive with issue #7. */
-export const VARIANTS = ['baseline'] as const;
 
 function positiveInteger(flag: string, raw: string): number {
   const value = Number(raw);
@@ -28,11 +26,11 @@ export function trainCommand(): Command {
   return new Command('train')
     .description('train a captioner (or resume it, or load the finished run) and print its run folder')
     .addOption(new Option('--profile <profile>', 'quick (scenes, CPU) or paper (COCO, GPU)').choices(PROFILE_NAMES).default('quick'))
-    .addOption(new Option('--variant <variant>', 'word inputs of the decoder').choices(VARIANTS).default('baseline'))
+    .addOption(new Option('--variant <variant>', 'word inputs of the decoder').choices(VARIANT_NAMES).default('baseline'))
     .option('--set <key=value...>', 'override config values, e.g. --set train.epochs=4 decoder.hidden=256', [])
     .option('--force', 'retrain from scratch even when the run exists')
-    .action(async (options: { profile: ProfileName; variant: string; set: string[]; force?: boolean }) => {
-      const config = resolveConfig(options.profile, parseSettings(options.set));
+    .action(async (options: { profile: ProfileName; variant: VariantName; set: string[]; force?: boolean }) => {
+      const config = resolveConfig(options.profile, VARIANTS[options.variant], parseSettings(options.set));
       const job = await captionerJob(config, { name: options.variant });
       const run = await experiment(job, { force: options.force ?? false });
       process.stdout.write(`${run.origin} run ${run.id}\n${run.dir}\n`);

@@ -5,6 +5,7 @@
  *   const config = resolveConfig('quick');                                   // the defaults
  *   const paper = resolveConfig('paper', { train: { epochs: 10 } });         // a small override
  *   const tweaked = resolveConfig('quick', parseSettings(['decoder.hidden=128', 'decoder.gate=scalar']));
+ *   const bert = resolveConfig('quick', VARIANTS.bert);                     // the report's BERT variant
  *   resolveConfig('quick', { decoder: { hiden: 1 } });   // Error: config key "decoder.hiden" is unknown; known keys: …
  *
  * Defaults are the `quick` profile (the embedded scenes data on a 2-core machine); the
@@ -14,6 +15,8 @@
 import { NORMALISATION_NAMES, type Normalisation, type NormalisationName } from '../data/images';
 import type { RestvalPolicy } from '../data/dataset';
 import { CHANNEL_ORDERS, type ChannelOrder } from '../encoders/preprocess';
+import { ALIGNMENTS, type Alignment } from '../embeddings/bert/alignment';
+import { BERT_MODES, type BertMode } from '../embeddings/bert/word-vectors';
 import { ATTENTION_PENALTY_REDUCTIONS, type AttentionPenaltyReduction } from '../train/loss';
 import { CLIP_MODES, type ClipMode } from '../train/trainer';
 import { ATTENTION_ACTIVATIONS, type AttentionActivation } from './attention';
@@ -70,10 +73,36 @@ export interface EncoderConfig {
 }
 
 export interface WordsConfig {
-  /** 'learned': a word table trained with the decoder (BERT arrives with issue #7). */
-  kind: 'learned';
-  /** Vector size E (reference: 512). */
+  /** 'learned': a word table trained with the decoder; 'bert': frozen BERT vectors (src/embeddings/bert). */
+  kind: 'learned' | 'bert';
+  /**
+   * Learned: the table's vector size E (reference: 512). BERT: the projection's output size
+   * when `bert.projection` is on; without it the decoder reads BERT's own width.
+   */
   dim: number;
+  bert: BertWordsConfig;
+}
+
+/** The BERT variant's settings (used when `words.kind` is 'bert'). */
+export interface BertWordsConfig {
+  /**
+   * 'pretrain': the project's small BERT, pretrained by masked LM on this dataset's training
+   * captions (offline; a tracked, cached run). Else a hub id (`Xenova/bert-base-uncased`,
+   * which needs CAPTIONING_ALLOW_REMOTE_MODELS=1 the first time) or a local folder.
+   */
+  model: string;
+  /** 'bidirectional' (the report: BERT over the whole ground-truth caption), 'causal' (prefix only), 'static' (no context). */
+  mode: BertMode;
+  /** Hidden state read: null for the last layer (the report), k for `hidden_state_k` (0 = embeddings). */
+  layer: number | null;
+  /** How a word's WordPiece vectors combine (the report's code ancestry: sum). */
+  alignment: Alignment;
+  /** Token type id of every piece (the report: 1; BERT's convention: 0). */
+  segmentId: number;
+  /** A trained linear layer from BERT's width to `words.dim` (off: the decoder reads BERT's width, as the report). */
+  projection: boolean;
+  /** The disk cache of BERT vectors (a subfolder per model, layer, alignment and segment). */
+  cacheDir: string;
 }
 
 export interface DecoderConfig {
@@ -160,7 +189,11 @@ export const DEFAULT_CONFIG: CaptionerConfig = {
     pretrained: { model: 'nsfwjs:mobilenet_v2', format: 'layers', layer: 'block_12_add', grid: null },
     cache: { dir: 'results/cache/features', dtype: 'float16', batchSize: 16 },
   },
-  words: { kind: 'learned', dim: 64 },
+  words: {
+    kind: 'learned',
+    dim: 64,
+    bert: { model: 'pretrain', mode: 'bidirectional', layer: null, alignment: 'sum', segmentId: 1, projection: false, cacheDir: 'results/cache/bert' },
+  },
   decoder: { hidden: 256, attention: 128, attentionActivation: 'relu', context: 'soft-attention', gate: 'vector', dropout: 0.5, initRange: 0.1 },
   train: {
     epochs: 20,
@@ -200,7 +233,7 @@ export const PROFILES: Record<ProfileName, ConfigOverride> = {
       pretrained: { model: 'models/resnet101-tfjs', format: 'layers', layer: 'conv5_block3_out', grid: 14 },
       cache: { dir: 'results/cache/features', dtype: 'float16', batchSize: 32 },
     },
-    words: { kind: 'learned', dim: 512 },
+    words: { kind: 'learned', dim: 512, bert: { model: 'Xenova/bert-base-uncased', mode: 'bidirectional', layer: null, alignment: 'sum', segmentId: 1, projection: false, cacheDir: 'results/cache/bert' } },
     decoder: { hidden: 512, attention: 512, attentionActivation: 'relu', context: 'soft-attention', gate: 'vector', dropout: 0.5, initRange: 0.1 },
     train: {
       epochs: 120,
@@ -258,7 +291,19 @@ const SCHEMA: Rule = obj({
     pretrained: obj({ model: { type: 'string' }, format: oneOf(['layers', 'graph']), layer: { type: 'string' }, grid: int(1, { nullable: true }) }),
     cache: obj({ dir: { type: 'string' }, dtype: oneOf(['float16', 'float32']), batchSize: int(1) }),
   }),
-  words: obj({ kind: oneOf(['learned']), dim: int(1) }),
+  words: obj({
+    kind: oneOf(['learned', 'bert']),
+    dim: int(1),
+    bert: obj({
+      model: { type: 'string' },
+      mode: oneOf(BERT_MODES),
+      layer: int(0, { nullable: true }),
+      alignment: oneOf(ALIGNMENTS),
+      segmentId: int(0),
+      projection: { type: 'boolean' },
+      cacheDir: { type: 'string' },
+    }),
+  }),
   decoder: obj({
     hidden: int(1),
     attention: int(1),
@@ -375,14 +420,28 @@ function structuredCloneJson<T>(value: T): T {
   return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
 }
 
-/** The defaults, a profile and an override, merged and validated. */
-export function resolveConfig(profile: ProfileName = 'quick', override: ConfigOverride | Record<string, unknown> = {}): CaptionerConfig {
+/** The defaults, a profile and overrides (applied in order), merged and validated. */
+export function resolveConfig(profile: ProfileName = 'quick', ...overrides: (ConfigOverride | Record<string, unknown>)[]): CaptionerConfig {
   if (!(PROFILE_NAMES as readonly string[]).includes(profile)) {
     throw new Error(`unknown profile ${JSON.stringify(profile)}; use one of ${PROFILE_NAMES.join(', ')}`);
   }
-  const withProfile = merge(DEFAULT_CONFIG, PROFILES[profile], SCHEMA);
-  return validateConfig(merge(withProfile, override, SCHEMA));
+  let merged = merge(DEFAULT_CONFIG, PROFILES[profile], SCHEMA);
+  for (const override of overrides) merged = merge(merged, override, SCHEMA);
+  return validateConfig(merged);
 }
+
+/**
+ * The report's two models as overrides: `baseline` (learned word table) and `bert` (frozen
+ * BERT vectors in the report's bidirectional mode; the profile says which BERT).
+ *
+ *   resolveConfig('quick', VARIANTS.bert, { words: { bert: { mode: 'causal' } } });
+ */
+export const VARIANT_NAMES = ['baseline', 'bert'] as const;
+export type VariantName = (typeof VARIANT_NAMES)[number];
+export const VARIANTS: Record<VariantName, ConfigOverride> = {
+  baseline: {},
+  bert: { words: { kind: 'bert' } },
+};
 
 /** The rule of a dotted key, or an error naming it. */
 function ruleOf(key: string): Rule {

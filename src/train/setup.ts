@@ -1,7 +1,8 @@
 /**
  * From a config to the pieces of a run: the dataset and vocabulary, encoded captions, the
  * encoder inputs of every image (pixels for a CNN trained with the decoder; cached feature
- * grids for a frozen backbone, extracted first), and a fresh captioner.
+ * grids for a frozen backbone, extracted first), the word inputs computed ahead (BERT,
+ * word-setup.ts), and a fresh captioner.
  *
  *   const config = resolveConfig('quick');
  *   const data = await prepareData(config);              // generates scenes / extracts features when needed
@@ -16,7 +17,6 @@ import { type CaptionDataset, type Split } from '../data/dataset';
 import { loadKarpathy } from '../data/karpathy';
 import { ensureScenes } from '../data/scenes/generate';
 import { buildVocabulary, encodeCaptions, type EncodedCaptions, type Vocabulary } from '../data/vocabulary';
-import { LearnedEmbedding } from '../embeddings/learned';
 import { DiskFeatureInputs, extractFeatures, FeatureCache, loadFeatureInputs } from '../encoders/feature-cache';
 import { type ImageInputs, loadPixelInputs } from '../encoders/inputs';
 import { loadPretrainedEncoder } from '../encoders/pretrained';
@@ -26,6 +26,7 @@ import type { CaptionerConfig } from '../model/config';
 import { Decoder } from '../model/decoder';
 import { imagePath } from '../data/dataset';
 import type { TrainerOptions } from './trainer';
+import { type PreparedWords, prepareWordInputs, wordInputsFor } from './word-setup';
 
 /** What the encoder gives per image. */
 export interface EncoderInfo {
@@ -46,6 +47,8 @@ export interface PreparedData {
   /** Encoder inputs of every image of the three splits. */
   inputs: ImageInputs;
   encoder: EncoderInfo;
+  /** BERT word inputs computed ahead (the `bert` variant); null for a learned table. */
+  words: PreparedWords | null;
   /** For run ids: dataset, vocabulary and (frozen encoders) feature-cache fingerprints. */
   fingerprints: Record<string, string>;
 }
@@ -98,7 +101,9 @@ export async function prepareData(config: CaptionerConfig, options: PrepareOptio
       frozen.dispose();
     }
   }
-  return { dataset, vocab, train, val, images, inputs, encoder: info, fingerprints };
+  const words = await prepareWordInputs(config, { dataset, vocab, train, val }, { log });
+  if (words) fingerprints.words = words.inputs.id;
+  return { dataset, vocab, train, val, images, inputs, encoder: info, words, fingerprints };
 }
 
 function smallCnnOf(config: CaptionerConfig): SmallCnn {
@@ -107,15 +112,15 @@ function smallCnnOf(config: CaptionerConfig): SmallCnn {
 }
 
 /** A fresh captioner for a config, initialised from its seed. */
-export function buildCaptioner(config: CaptionerConfig, data: Pick<PreparedData, 'vocab' | 'encoder'>): Captioner {
+export function buildCaptioner(config: CaptionerConfig, data: Pick<PreparedData, 'vocab' | 'encoder' | 'words'>): Captioner {
   const V = data.vocab.size;
   const encoder = config.encoder.kind === 'small-cnn' ? smallCnnOf(config) : null;
   const featureDim = encoder ? encoder.featureDim : data.encoder.featureDim;
-  const words = new LearnedEmbedding({ vocabularySize: V, dim: config.words.dim, seed: config.seed, initRange: config.decoder.initRange });
+  const words = wordInputsFor(config, data.vocab, data.words);
   const decoder = new Decoder({
     vocabularySize: V,
     featureDim,
-    embeddingDim: config.words.dim,
+    embeddingDim: words.dim,
     hiddenSize: config.decoder.hidden,
     attentionSize: config.decoder.attention,
     attentionActivation: config.decoder.attentionActivation,

@@ -1,0 +1,99 @@
+/**
+ * The decoder's word inputs a config asks for, made ready before training: a learned table
+ * needs nothing ahead; BERT vectors (the `bert` variant) need a BERT loaded and their
+ * teacher-forcing inputs computed once for the train and val captions (cached on disk).
+ *
+ *   const ready = await prepareWordInputs(config, { dataset, vocab, train, val }, { log });
+ *   ready?.inputs.id;     // 'bert:…:bidirectional:v…' — part of the run's fingerprints
+ *   wordInputsFor(config, vocab, ready);   // what buildCaptioner gives the decoder
+ *
+ * `words.bert.model: 'pretrain'` is the project's own small BERT, pretrained by masked LM on
+ * this dataset's training captions as a run of the run store (tracked, cached: the second
+ * call loads it). Anything else is a hub id or a folder for transformers.js (offline unless
+ * CAPTIONING_ALLOW_REMOTE_MODELS=1). The BERT module (and ONNX Runtime) is imported only
+ * here, only for the `bert` variant.
+ */
+import { projectPath } from '../common/project';
+import { initBackend } from '../compute/backend';
+import type { CaptionDataset } from '../data/dataset';
+import type { EncodedCaptions, Vocabulary } from '../data/vocabulary';
+import type { BertWordInputs } from '../embeddings/bert/bert-word-inputs';
+import { LearnedEmbedding } from '../embeddings/learned';
+import { ProjectedWordInputs } from '../embeddings/projected';
+import type { WordInputs } from '../embeddings/word-inputs';
+import type { CaptionerConfig } from '../model/config';
+
+/** Word inputs computed ahead (BERT); null for a learned table. */
+export interface PreparedWords {
+  inputs: BertWordInputs;
+  /** Where the BERT came from: the folder or hub id loaded, and the pretraining run when the project trained it. */
+  model: { source: string; pretrainingRun?: string };
+}
+
+/** The rows of encoded captions as id arrays (`<start>` … `<end>`). */
+function rowsOf(captions: EncodedCaptions): Int32Array[] {
+  const rows: Int32Array[] = [];
+  for (let r = 0; r + 1 < captions.offsets.length; r++) rows.push(captions.ids.subarray(captions.offsets[r], captions.offsets[r + 1]));
+  return rows;
+}
+
+/** Pretrains (or loads) the project's own BERT on the dataset's training captions; returns its transformers.js folder and run id. */
+async function ownBert(dataset: CaptionDataset, log: ((line: string) => void) | null): Promise<{ dir: string; run: string }> {
+  const { bertPretrainingJob, bertModelDir, captionsOfSplit } = await import('../embeddings/bert');
+  const { experiment } = await import('../tracking');
+  const job = bertPretrainingJob({ captions: captionsOfSplit(dataset, 'train'), validation: captionsOfSplit(dataset, 'val') });
+  const run = await experiment(job, log ? { log } : { log: () => {}, progress: 'none' });
+  log?.(`BERT: ${run.origin} pretraining run ${run.id}`);
+  return { dir: bertModelDir(run.dir), run: run.id };
+}
+
+/** Loads the config's BERT and computes the teacher-forcing inputs of the train and val captions; null for learned words. */
+export async function prepareWordInputs(
+  config: CaptionerConfig,
+  data: { dataset: CaptionDataset; vocab: Vocabulary; train: EncodedCaptions; val: EncodedCaptions },
+  options: { log?: ((line: string) => void) | null } = {},
+): Promise<PreparedWords | null> {
+  const words = config.words;
+  if (words.kind === 'learned') return null;
+  const log = options.log === undefined ? (line: string) => process.stderr.write(line + '\n') : options.log;
+  await initBackend();
+  const { BertEmbedder, BertWordInputs } = await import('../embeddings/bert');
+  const b = words.bert;
+  const own = b.model === 'pretrain' ? await ownBert(data.dataset, log) : null;
+  const source = own ? own.dir : b.model;
+  const embedder = await BertEmbedder.load(source, { layer: b.layer === null ? 'last' : b.layer, alignment: b.alignment, segmentId: b.segmentId, log });
+  let reported = 0;
+  const inputs = await BertWordInputs.create(embedder, data.vocab, {
+    mode: b.mode,
+    cacheDir: projectPath(b.cacheDir),
+    onProgress: (done, total) => {
+      if (log && (done === total || done - reported >= Math.max(1, Math.round(total / 10)))) {
+        reported = done;
+        log(`BERT ${b.mode} inputs: ${done}/${total} captions`);
+      }
+    },
+  });
+  const started = Date.now();
+  await inputs.prepare([...rowsOf(data.train), ...rowsOf(data.val)]);
+  log?.(`BERT ${b.mode} inputs of ${data.train.offsets.length - 1 + data.val.offsets.length - 1} train and val captions ready in ${((Date.now() - started) / 1000).toFixed(1)} s (width ${inputs.dim})`);
+  return { inputs, model: { source, ...(own ? { pretrainingRun: own.run } : {}) } };
+}
+
+/** The word inputs of a fresh captioner: a seeded learned table, or the prepared BERT vectors (projected when asked). */
+export function wordInputsFor(config: CaptionerConfig, vocab: Vocabulary, prepared: PreparedWords | null): WordInputs {
+  const words = config.words;
+  switch (words.kind) {
+    case 'learned':
+      return new LearnedEmbedding({ vocabularySize: vocab.size, dim: words.dim, seed: config.seed, initRange: config.decoder.initRange });
+    case 'bert': {
+      if (!prepared) throw new Error('words.kind is "bert" but no BERT inputs were prepared: build the captioner from prepareData(config)');
+      // Shared by every captioner of this data: BertWordInputs holds no weights, its dispose frees nothing.
+      const shared = prepared.inputs;
+      return words.bert.projection ? new ProjectedWordInputs(shared, { dim: words.dim, seed: config.seed }) : shared;
+    }
+    default: {
+      const never: never = words.kind;
+      throw new Error(`config key "words.kind": unknown ${JSON.stringify(never)}`);
+    }
+  }
+}
