@@ -179,11 +179,12 @@ let current: Promise<BackendChoice> | undefined;
 
 /**
  * The process-wide backend: selected (and logged) on the first call, the same answer after.
- * Call it before creating any tensor.
+ * Call it before creating any tensor. `force` (a notebook's `device` parameter) picks the
+ * backend on the first call, as CAPTIONING_BACKEND does; null or absent: the usual choice.
  */
-export function initBackend(): Promise<BackendChoice> {
+export function initBackend(force?: BackendKind | null): Promise<BackendChoice> {
   if (!current) {
-    current = selectBackend();
+    current = selectBackend(force ? { force } : {});
     // A failed selection may be retried after the user fixes the environment.
     current.catch(() => {
       current = undefined;
