@@ -60,18 +60,23 @@ export interface PrepareOptions {
   featuresInMemory?: boolean;
 }
 
+/** The config's dataset: the scenes (generated first when missing) or a Karpathy split file. */
+export async function loadConfigDataset(config: CaptionerConfig, options: Pick<PrepareOptions, 'log'> = {}): Promise<CaptionDataset> {
+  const log = options.log === undefined ? (line: string) => process.stderr.write(line + '\n') : options.log;
+  const data = config.data;
+  if (data.source === 'scenes') {
+    const scenes = await ensureScenes(projectPath(data.dir), data.scenes, { log });
+    return loadKarpathy(scenes.datasetFile, { imagesRoot: scenes.imagesRoot });
+  }
+  const file = projectPath(data.dir);
+  return loadKarpathy(file, { imagesRoot: data.imagesRoot === null ? path.dirname(file) : projectPath(data.imagesRoot), restval: data.restval });
+}
+
 /** Loads (or generates) the dataset, builds the vocabulary, prepares the encoder inputs. */
 export async function prepareData(config: CaptionerConfig, options: PrepareOptions = {}): Promise<PreparedData> {
   const log = options.log === undefined ? (line: string) => process.stderr.write(line + '\n') : options.log;
   const { data, encoder } = config;
-  let dataset: CaptionDataset;
-  if (data.source === 'scenes') {
-    const scenes = await ensureScenes(projectPath(data.dir), data.scenes, { log });
-    dataset = loadKarpathy(scenes.datasetFile, { imagesRoot: scenes.imagesRoot });
-  } else {
-    const file = projectPath(data.dir);
-    dataset = loadKarpathy(file, { imagesRoot: data.imagesRoot === null ? path.dirname(file) : projectPath(data.imagesRoot), restval: data.restval });
-  }
+  const dataset = await loadConfigDataset(config, { log });
   const vocab = buildVocabulary(dataset, { minCount: data.minCount, maxLength: data.maxLength });
   const train = encodeCaptions(dataset, vocab, 'train');
   const val = encodeCaptions(dataset, vocab, 'val');

@@ -22,6 +22,7 @@ import { LearnedEmbedding } from '../embeddings/learned';
 import { ProjectedWordInputs } from '../embeddings/projected';
 import type { WordInputs } from '../embeddings/word-inputs';
 import type { CaptionerConfig } from '../model/config';
+import type { Run } from '../tracking';
 
 /** Word inputs computed ahead (BERT); null for a learned table. */
 export interface PreparedWords {
@@ -37,14 +38,28 @@ function rowsOf(captions: EncodedCaptions): Int32Array[] {
   return rows;
 }
 
-/** Pretrains (or loads) the project's own BERT on the dataset's training captions; returns its transformers.js folder and run id. */
-async function ownBert(dataset: CaptionDataset, log: ((line: string) => void) | null): Promise<{ dir: string; run: string }> {
+/** Where a config's BERT comes from: a folder or hub id for transformers.js, and the pretraining run when the project trains it. */
+export interface BertModelSource {
+  source: string;
+  /** The tracked masked-LM pretraining run (`words.bert.model: 'pretrain'`). */
+  pretraining?: Run;
+}
+
+/**
+ * The config's BERT: for 'pretrain', the project's own small BERT pretrained by masked LM on
+ * the dataset's training captions (val captions for its held-out loss) as a run of the run
+ * store, trained the first time and loaded after; otherwise the hub id or folder as given.
+ */
+export async function resolveBertModel(config: CaptionerConfig, dataset: CaptionDataset, options: { log?: ((line: string) => void) | null } = {}): Promise<BertModelSource> {
+  const model = config.words.bert.model;
+  if (model !== 'pretrain') return { source: model };
+  const log = options.log === undefined ? (line: string) => process.stderr.write(line + '\n') : options.log;
   const { bertPretrainingJob, bertModelDir, captionsOfSplit } = await import('../embeddings/bert');
   const { experiment } = await import('../tracking');
   const job = bertPretrainingJob({ captions: captionsOfSplit(dataset, 'train'), validation: captionsOfSplit(dataset, 'val') });
   const run = await experiment(job, log ? { log } : { log: () => {}, progress: 'none' });
   log?.(`BERT: ${run.origin} pretraining run ${run.id}`);
-  return { dir: bertModelDir(run.dir), run: run.id };
+  return { source: bertModelDir(run.dir), pretraining: run };
 }
 
 /** Loads the config's BERT and computes the teacher-forcing inputs of the train and val captions; null for learned words. */
@@ -59,8 +74,7 @@ export async function prepareWordInputs(
   await initBackend();
   const { BertEmbedder, BertWordInputs } = await import('../embeddings/bert');
   const b = words.bert;
-  const own = b.model === 'pretrain' ? await ownBert(data.dataset, log) : null;
-  const source = own ? own.dir : b.model;
+  const { source, pretraining } = await resolveBertModel(config, data.dataset, { log });
   const embedder = await BertEmbedder.load(source, { layer: b.layer === null ? 'last' : b.layer, alignment: b.alignment, segmentId: b.segmentId, log });
   let reported = 0;
   const inputs = await BertWordInputs.create(embedder, data.vocab, {
@@ -76,7 +90,7 @@ export async function prepareWordInputs(
   const started = Date.now();
   await inputs.prepare([...rowsOf(data.train), ...rowsOf(data.val)]);
   log?.(`BERT ${b.mode} inputs of ${data.train.offsets.length - 1 + data.val.offsets.length - 1} train and val captions ready in ${((Date.now() - started) / 1000).toFixed(1)} s (width ${inputs.dim})`);
-  return { inputs, model: { source, ...(own ? { pretrainingRun: own.run } : {}) } };
+  return { inputs, model: { source, ...(pretraining ? { pretrainingRun: pretraining.id } : {}) } };
 }
 
 /** The word inputs of a fresh captioner: a seeded learned table, or the prepared BERT vectors (projected when asked). */

@@ -1,0 +1,84 @@
+/**
+ * The two evaluation protocols side by side, per finished run: what the report measured
+ * (teacher-forced validation loss and "BLEU-4": each step's argmax given the true previous
+ * words) and what a captioner does on its own (free-running decoding, greedy or beam search,
+ * scored by the COCO caption toolkit on the test split).
+ *
+ *   const rows = await protocolTable([{ label: 'baseline', run, config }, { label: 'BERT', run: bertRun, config: bertConfig }]);
+ *   rows[1].teacherForced.loss;            // at the best epoch (the checkpoint that is evaluated)
+ *   rows[1].freeRunning[3]['BLEU-4'];      // test, beam 3
+ *
+ * Teacher-forced numbers come from the run's per-epoch validation records; free-running ones
+ * from its summary, decoded from the best checkpoint first when missing (ensureEvaluation).
+ */
+import type { CaptionerConfig } from '../model/config';
+import type { Run } from '../tracking';
+import { ensureEvaluation } from './job';
+
+export const TABLE_METRICS = ['BLEU-1', 'BLEU-2', 'BLEU-3', 'BLEU-4', 'ROUGE-L', 'CIDEr-D'] as const;
+
+export interface ProtocolRow {
+  label: string;
+  run: string;
+  /** Epochs trained, and the best one (from 0) by the early-stopping metric. */
+  epochs: number;
+  bestEpoch: number;
+  /** The report's protocol, on the validation split at the best epoch; `minLoss` over all epochs. */
+  teacherForced: { loss: number; bleu4: number; minLoss: number };
+  /** Test split, by beam size: BLEU-1..4, ROUGE-L, CIDEr-D (0-1; CIDEr-D x10). */
+  freeRunning: Record<number, Record<string, number>>;
+}
+
+function numberOf(value: unknown, what: string, run: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`run ${run}: no finite ${what} in its epoch records`);
+  return value;
+}
+
+/** One row per run: teacher-forced validation numbers and free-running test scores for each beam size. */
+export async function protocolTable(
+  entries: readonly { label: string; run: Run; config: CaptionerConfig }[],
+  options: { beams?: readonly number[]; split?: 'val' | 'test' } = {},
+): Promise<ProtocolRow[]> {
+  const beams = options.beams ?? [1, 3];
+  const split = options.split ?? 'test';
+  const rows: ProtocolRow[] = [];
+  for (const { label, run, config } of entries) {
+    const epochs = run.history().filter((r) => r.kind === 'epoch' && typeof r.val_loss === 'number');
+    if (epochs.length === 0) throw new Error(`run ${run.id} (${label}) has no validation epochs`);
+    const bestEpoch = run.summary.best?.epoch ?? epochs.length - 1;
+    const best = epochs.find((r) => r.epoch === bestEpoch) ?? epochs[epochs.length - 1];
+    const freeRunning: Record<number, Record<string, number>> = {};
+    for (const beam of beams) {
+      const metrics = await ensureEvaluation(run, config, { split, beam });
+      freeRunning[beam] = Object.fromEntries(metrics.filter((m) => (TABLE_METRICS as readonly string[]).includes(m.name)).map((m) => [m.name, m.value]));
+    }
+    rows.push({
+      label,
+      run: run.id,
+      epochs: epochs.length,
+      bestEpoch: best.epoch,
+      teacherForced: {
+        loss: numberOf(best.val_loss, 'val_loss', run.id),
+        bleu4: numberOf(best.val_tf_bleu4, 'val_tf_bleu4', run.id),
+        minLoss: Math.min(...epochs.map((r) => numberOf(r.val_loss, 'val_loss', run.id))),
+      },
+      freeRunning,
+    });
+  }
+  return rows;
+}
+
+/** The rows as a flat table for display (one column per number, 4 decimals). */
+export function protocolTableRows(rows: readonly ProtocolRow[], options: { beams?: readonly number[]; metrics?: readonly string[] } = {}): Record<string, string | number>[] {
+  const beams = options.beams ?? [...new Set(rows.flatMap((r) => Object.keys(r.freeRunning).map(Number)))];
+  const metrics = options.metrics ?? ['BLEU-4'];
+  return rows.map((r) => {
+    const out: Record<string, string | number> = {
+      model: r.label,
+      'teacher-forced val loss': r.teacherForced.loss.toFixed(4),
+      'teacher-forced val BLEU-4': r.teacherForced.bleu4.toFixed(4),
+    };
+    for (const beam of beams) for (const m of metrics) out[`free-running ${m}, ${beam === 1 ? 'greedy' : `beam ${beam}`}`] = (r.freeRunning[beam]?.[m] ?? NaN).toFixed(4);
+    return out;
+  });
+}
