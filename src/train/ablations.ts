@@ -1,0 +1,80 @@
+/**
+ * Ablation studies over finished runs: each study compares arms (settings), each arm has
+ * one run per seed, and every number is reported as mean and spread over the seeds.
+ *
+ *   const arms = [{ study: 'context', arm: 'soft attention', runs: [a1, a2] }, { study: 'context', arm: 'mean feature', runs: [m1] }];
+ *   const rows = summariseArms(arms, { 'BLEU-4 (beam 3)': testMetric('BLEU-4', 3) });
+ *   rows[0].values['BLEU-4 (beam 3)'];   // { mean, sd, n, values }
+ *
+ * The spread is the sample standard deviation (n - 1; 0 for one seed, shown as "n=1"), so
+ * a reader sees at once which differences are larger than the seed-to-seed noise.
+ */
+import type { Run } from '../tracking';
+
+export interface AblationArm {
+  study: string;
+  arm: string;
+  /** One run per seed. */
+  runs: readonly Run[];
+}
+
+export interface Spread {
+  mean: number;
+  /** Sample standard deviation over seeds (0 for one). */
+  sd: number;
+  n: number;
+  values: number[];
+}
+
+export interface ArmSummary {
+  study: string;
+  arm: string;
+  values: Record<string, Spread>;
+}
+
+/** Reads one number from a finished run (NaN when it has none). */
+export type RunReader = (run: Run) => number;
+
+/** Mean and sample standard deviation of finite values. */
+export function spreadOf(values: readonly number[]): Spread {
+  const finite = values.filter((v) => Number.isFinite(v));
+  const n = finite.length;
+  const mean = n === 0 ? NaN : finite.reduce((s, v) => s + v, 0) / n;
+  const sd = n < 2 ? 0 : Math.sqrt(finite.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1));
+  return { mean, sd, n, values: finite };
+}
+
+/** "0.4512 ± 0.0120 (n=2)". */
+export function formatSpread(s: Spread, digits = 4): string {
+  if (s.n === 0) return 'n/a';
+  return s.n === 1 ? `${s.mean.toFixed(digits)} (n=1)` : `${s.mean.toFixed(digits)} ± ${s.sd.toFixed(digits)} (n=${s.n})`;
+}
+
+/** A free-running score of a split from the run's summary (as recorded by training or ensureEvaluation). */
+export function testMetric(name: string, beam: number, split: 'val' | 'test' = 'test'): RunReader {
+  return (run) => run.summary.metrics.find((m) => m.name === name && m.split === split && m.protocol === 'free-running' && m.beam === beam)?.value ?? NaN;
+}
+
+/** A per-epoch validation value at the run's best epoch (e.g. 'val_loss', 'val_tf_bleu4'). */
+export function bestEpochValue(key: string): RunReader {
+  return (run) => {
+    const epochs = run.history().filter((r) => r.kind === 'epoch');
+    const best = run.summary.best?.epoch;
+    const record = epochs.find((r) => r.epoch === best) ?? epochs[epochs.length - 1];
+    const value = record?.[key];
+    return typeof value === 'number' ? value : NaN;
+  };
+}
+
+/** Every arm's numbers as mean and spread over its seeds. */
+export function summariseArms(arms: readonly AblationArm[], readers: Record<string, RunReader>): ArmSummary[] {
+  return arms.map((a) => {
+    if (a.runs.length === 0) throw new Error(`ablation ${a.study} / ${a.arm}: no runs`);
+    return { study: a.study, arm: a.arm, values: Object.fromEntries(Object.entries(readers).map(([name, read]) => [name, spreadOf(a.runs.map(read))])) };
+  });
+}
+
+/** The summaries as display rows: study, arm, one "mean ± sd (n)" column per number. */
+export function summaryRows(summaries: readonly ArmSummary[], digits = 4): Record<string, string>[] {
+  return summaries.map((s) => ({ study: s.study, arm: s.arm, ...Object.fromEntries(Object.entries(s.values).map(([k, v]) => [k, formatSpread(v, digits)])) }));
+}

@@ -1,0 +1,83 @@
+/**
+ * The report's qualitative figures, picked by score instead of by hand: the captions of
+ * several models side by side on the same test images, the successes and the failures
+ * chosen by each image's score (mean over the models), so that the choice is reproducible.
+ *
+ *   const picked = pickExamples(dataset, [{ label: 'baseline', run }, { label: 'BERT', run: bertRun }], { successes: 4, failures: 2 });
+ *   captionComparisonFigure(await comparisonItems(dataset, picked.successes));
+ *
+ * Per-image scores are the COCO caption toolkit's (src/metrics), computed over the whole
+ * split (CIDEr-D's document frequencies depend on the images scored together).
+ */
+import type { CaptionDataset } from '../data/dataset';
+import { imagePath } from '../data/dataset';
+import { imageDataUri } from '../data/images';
+import { computeCaptionMetrics, type ImageId, type MetricName } from '../metrics';
+import type { Run } from '../tracking';
+import type { CaptionComparisonItem } from '../viz/caption-figures';
+
+export interface ScoredImage {
+  /** Index into dataset.images. */
+  image: number;
+  imageId: ImageId;
+  /** Mean of the models' per-image scores. */
+  score: number;
+  captions: { model: string; text: string; score: number }[];
+  references: string[];
+}
+
+/** Every test image scored per model; sorted best first by the mean over models. */
+export function scoreImages(dataset: Pick<CaptionDataset, 'images'>, models: readonly { label: string; run: Run }[], options: { split?: 'val' | 'test'; metric?: MetricName } = {}): ScoredImage[] {
+  const split = options.split ?? 'test';
+  const metric = options.metric ?? 'CIDEr-D';
+  if (models.length === 0) throw new Error('scoreImages: no models');
+  const indexOf = new Map<ImageId, number>(dataset.images.map((image, i) => [image.id, i]));
+  const perModel = models.map(({ label, run }) => {
+    const captions = run.captions(split);
+    if (!captions || captions.length === 0) throw new Error(`run ${run.id} (${label}) has no ${split} captions; evaluate it first`);
+    const hypotheses = new Map<ImageId, string>(captions.map((c) => [c.image_id, c.caption]));
+    const references = new Map<ImageId, string[]>();
+    for (const id of hypotheses.keys()) {
+      const i = indexOf.get(id);
+      if (i === undefined) throw new Error(`run ${run.id} (${label}): image id ${id} of its ${split} captions is not in the dataset`);
+      references.set(id, dataset.images[i].captions.map((c) => c.raw));
+    }
+    const scores = computeCaptionMetrics(references, hypotheses, { split, protocol: 'free-running', metrics: [metric === 'ROUGE-L' ? 'ROUGE-L' : metric === 'CIDEr-D' ? 'CIDEr-D' : 'BLEU'] });
+    return { label, hypotheses, score: new Map(scores.perImage.map((s) => [s.imageId, s.scores[metric] ?? NaN])) };
+  });
+  const ids = [...perModel[0].hypotheses.keys()].filter((id) => perModel.every((m) => m.hypotheses.has(id)));
+  const scored = ids.map((id) => {
+    const image = indexOf.get(id)!;
+    const captions = perModel.map((m) => ({ model: m.label, text: m.hypotheses.get(id)!, score: m.score.get(id)! }));
+    return { image, imageId: id, score: captions.reduce((s, c) => s + c.score, 0) / captions.length, captions, references: dataset.images[image].captions.map((c) => c.raw) };
+  });
+  return scored.sort((a, b) => b.score - a.score || String(a.imageId).localeCompare(String(b.imageId)));
+}
+
+/** The best `successes` and the worst `failures` images by mean per-image score. */
+export function pickExamples(
+  dataset: Pick<CaptionDataset, 'images'>,
+  models: readonly { label: string; run: Run }[],
+  options: { successes?: number; failures?: number; split?: 'val' | 'test'; metric?: MetricName } = {},
+): { successes: ScoredImage[]; failures: ScoredImage[]; metric: MetricName } {
+  const metric = options.metric ?? 'CIDEr-D';
+  const scored = scoreImages(dataset, models, { split: options.split, metric });
+  const s = options.successes ?? 4;
+  const f = options.failures ?? 2;
+  return { successes: scored.slice(0, s), failures: scored.slice(Math.max(s, scored.length - f)).reverse(), metric };
+}
+
+/** Figure items (image, each model's caption with its score, references) for captionComparisonFigure. */
+export async function comparisonItems(dataset: CaptionDataset, images: readonly ScoredImage[], options: { metric?: string } = {}): Promise<CaptionComparisonItem[]> {
+  const metric = options.metric ?? 'CIDEr-D';
+  const items: CaptionComparisonItem[] = [];
+  for (const s of images) {
+    items.push({
+      image: await imageDataUri(imagePath(dataset, dataset.images[s.image])),
+      title: `image ${s.imageId}`,
+      captions: s.captions.map((c) => ({ model: c.model, text: c.text, note: `${metric} ${c.score.toFixed(2)}` })),
+      references: s.references,
+    });
+  }
+  return items;
+}
