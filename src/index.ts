@@ -44,6 +44,7 @@ export { captionLengthFigure, captionsPerImageFigure, wordFrequencyFigure, image
 export { experiment, jobRunId, loadRun, listRuns, removeRun, compareRuns, runTable, Run, recordEvaluation, exportMlflow, epochSeed, resultsRoot, runId, canonicalJson, flattenConfig, readCaptions, readAttention, attentionGrid, CheckpointReader, CheckpointWriter, DamagedRunError, RunBusyError, RunFailedError, RunInterruptedError, RESULTS_ENV_VAR } from './tracking';
 export type { TrainingJob, RunContext, EpochContext, Evaluation, AttentionMap, CaptionResult, ExperimentOptions, RunMetric, MetricLabel, MetricRecord, RunStatus, SummaryRecord, StatusRecord, CheckpointInfo, HostArray, RunEntry, RunFilter, CompareFilter, RunTable, RunOrigin, MlflowExport, MlflowExportOptions } from './tracking';
 export { buildReport } from './report/build';
+export { exportTable } from './report/tables';
 export type { ReportOptions, ReportResult } from './report/build';
 export { REPORT_NUMBERS, reportMetrics } from './report/reference';
 export { trainingLossFigure, validationLossFigure, metricBarsFigure, curvesOf } from './viz/training-figures';
@@ -58,6 +59,22 @@ export { pngDataUri } from './viz/png';
 export { resolveConfig, validateConfig, parseSettings, DEFAULT_CONFIG, PROFILES, PROFILE_NAMES, VARIANTS, VARIANT_NAMES } from './model/config';
 export type { CaptionerConfig, ConfigOverride, ProfileName, VariantName } from './model/config';
 export { captionerJob, ensureEvaluation, evaluateSplit } from './train/job';
+export { resolveBertModel } from './train/word-setup';
+export { loadConfigDataset } from './train/setup';
+export { trainRuns } from './train/parallel';
+export { summariseArms, summaryRows, spreadOf, formatSpread, testMetric, bestEpochValue } from './train/ablations';
+export type { AblationArm, ArmSummary, Spread, RunReader } from './train/ablations';
+export { ablationFigure } from './viz/ablation-figures';
+export { ablationPlans, ablationStudies, reportModels, REFERENCE_ARM, WORD_INPUTS_STUDY } from './train/ablation-plans';
+export type { AblationPlan, AblationRequest } from './train/ablation-plans';
+export { scoreImages, pickExamples, comparisonItems } from './train/qualitative';
+export type { ScoredImage } from './train/qualitative';
+export { bertVerdict } from './train/verdict';
+export type { BertVerdict } from './train/verdict';
+export type { RunRequest, TrainRunsOptions } from './train/parallel';
+export { protocolTable, protocolTableRows, TABLE_METRICS } from './train/protocols';
+export type { ProtocolRow } from './train/protocols';
+export type { BertModelSource } from './train/word-setup';
 export type { CaptionerState, CaptionerJobOptions } from './train/job';
 export { bestSingleCaption, scorePrior } from './model/caption-prior';
 export type { CaptionPrior } from './model/caption-prior';
@@ -67,3 +84,7 @@ export { PROJECT_ROOT, projectPath } from './common/project';
 
 // BERT word inputs (src/embeddings/bert): embedder, modes, offline pretraining, inspection helpers
 export * as bert from './embeddings/bert';
+
+// notebooks: the parameters cell
+export { notebookParameters, notebookConfig, PARAMETER_ENV } from './notebooks/parameters';
+export type { NotebookParameters } from './notebooks/parameters';

@@ -29,12 +29,15 @@ import type { TableCell } from '../viz/tables';
 import { curvesOf, trainingLossFigure, validationLossFigure, type RunCurves } from '../viz/training-figures';
 import { toHtml, toMarkdown, type Block } from './document';
 import { REPORT_NUMBERS } from './reference';
+import { readExportedTables, toCsv } from './tables';
 
 export interface ReportOptions {
   /** Results root (default: $CAPTIONING_RESULTS, else <project>/results). */
   results?: string;
   /** Output folder (default <project>/report). */
   out?: string;
+  /** Exported tables to include (default: <out>/tables, i.e. report/tables). */
+  tables?: string;
   /** Render loss curves through Chromium (default true). */
   figures?: boolean;
   /** Config keys shown in the runs table (default: the keys whose values differ between runs, at most 8). */
@@ -56,11 +59,7 @@ export interface ReportResult {
 export const RUN_FIGURE_PREFIX = 'runs-';
 
 function csv(table: RunTable): string {
-  const quote = (v: TableCell) => {
-    const s = v === null || v === undefined ? '' : String(v);
-    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  return [table.columns.map(quote).join(','), ...table.rows.map((r) => table.columns.map((c) => quote(r[c])).join(','))].join('\n') + '\n';
+  return toCsv(table.columns, table.rows.map((r) => table.columns.map((c) => r[c])));
 }
 
 /** Config keys whose values differ between runs (all keys when there is one run), at most `max`. */
@@ -218,6 +217,12 @@ export async function buildReport(options: ReportOptions = {}): Promise<ReportRe
   if (damaged.length > 0) {
     blocks.push({ kind: 'heading', level: 3, text: 'Damaged run folders (not used)' });
     blocks.push({ kind: 'list', items: damaged.map((e) => `${code(e.id)}: ${e.problem}`) });
+  }
+
+  const tables = readExportedTables(options.tables ?? path.join(out, 'tables'));
+  if (tables.length > 0) {
+    blocks.push({ kind: 'heading', level: 2, text: 'Tables exported by the notebooks' });
+    for (const t of tables) blocks.push({ kind: 'table', columns: t.columns, rows: t.rows, caption: `${t.title} (tables/${t.name}.csv)` });
   }
 
   blocks.push({ kind: 'heading', level: 2, text: 'Figures' });

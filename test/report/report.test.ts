@@ -11,6 +11,7 @@ import { reportCommand } from '../../src/cli/report';
 import { BACKEND_ENV_VAR, initBackend } from '../../src/compute/backend';
 import { experiment, RunFailedError } from '../../src/tracking';
 import { closeRenderer } from '../../src/viz/renderer';
+import { exportTable, readExportedTables } from '../../src/report/tables';
 import { mlpJob } from '../tracking/fixtures/mlp-job';
 
 let tmp: string;
@@ -147,4 +148,25 @@ test('with no runs the report says so instead of failing, and keeps the referenc
   assert.ok(md.includes('source: report (teacher-forced, NLTK-style)'));
   assert.ok(md.includes('![notebook-figure](figures/notebook-figure.png)'), 'figures exported by notebooks are listed');
   assert.ok(!fs.existsSync(path.join(out, 'figures', 'runs-training-loss.png')), 'stale run figures are removed');
+});
+
+test('tables exported by notebooks are written as CSV and JSON and appear in the report; a damaged one is named', async () => {
+  const out = path.join(tmp, 'tables-report');
+  const rows = [
+    { model: 'baseline', 'BLEU-4': 0.4812, note: 'beam 3, "free-running"' },
+    { model: 'BERT, bidirectional', 'BLEU-4': 0.4511, extra: 1 },
+  ];
+  const written = await exportTable(rows, '05-table1', { title: 'Table 1', dir: path.join(out, 'tables') });
+  assert.equal(
+    fs.readFileSync(written.csv, 'utf8'),
+    'model,BLEU-4,note,extra\nbaseline,0.4812,"beam 3, ""free-running""",\n"BERT, bidirectional",0.4511,,1\n',
+  );
+  await report('--results', path.join(tmp, 'no-results'), '--out', out);
+  const md = fs.readFileSync(path.join(out, 'README.md'), 'utf8');
+  assert.ok(md.includes('Tables exported by the notebooks'));
+  assert.ok(md.includes('Table 1 (tables/05-table1.csv)'));
+  assert.ok(md.includes('0.4511'));
+  fs.writeFileSync(path.join(out, 'tables', 'broken.json'), '{"schema": "captioning-lab/table@1", "columns": ["a"], "rows": [[1, 2]]}');
+  assert.throws(() => readExportedTables(path.join(out, 'tables')), /broken\.json: every row must have 1 cells/);
+  await assert.rejects(exportTable(rows, 'bad name'), /name "bad name" may use letters/);
 });
