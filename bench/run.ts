@@ -2,44 +2,115 @@
  * `npm run bench`: the project's speed figures, each a median of several runs after a
  * warm-up, printed with the backend and thread count and written to results/bench.json.
  * Speed goals live here, never in timed tests.
+ *
+ *   training   one optimiser step, shapes quick / small / paper (bench/training-step.ts)
+ *   decoding   captions per second of batched beam-3 search (bench/decoding.ts)
+ *   features   images per second through the quick profile's MobileNetV2 (bench/features.ts)
+ *   metrics    scoreCaptions on a COCO-sized split (bench/metrics.ts)
+ *
+ * Training, decoding and features run twice: "before" (the plain reference teacher forcing
+ * of src/model/reference-teacher-forcing.ts and the stock wasm Identity and transposes,
+ * i.e. the code before issue #9) and "after" (what training uses). Both give the same
+ * numbers; only the time differs.
+ *
+ *   npx tsx bench/run.ts                      # everything (about 4 minutes on 2 cores)
+ *   npx tsx bench/run.ts training small       # some groups and/or shapes
+ *   BENCH_OUT=results/x.json npx tsx bench/run.ts
  */
 import * as os from 'os';
 import * as path from 'path';
 
 import { writeFileAtomic } from '../src/common/atomic-write';
 import { describeEnvironment } from '../src/compute/environment';
+import { setWasmSpeedups } from '../src/compute/wasm-training';
+import type { TeacherForcingImplementation } from '../src/train/loss';
+import { benchDecoding } from './decoding';
+import { benchFeatures } from './features';
 import { benchMetrics } from './metrics';
+import type { BenchResult } from './timing';
+import { benchTrainingSteps, TRAINING_SHAPES } from './training-step';
 
-/** One benchmark's result; `medianMs` is what the README quotes. */
-export interface BenchResult {
-  name: string;
-  medianMs: number;
-  runs: number;
-  [detail: string]: string | number;
+export type { BenchResult } from './timing';
+
+const GROUPS = ['training', 'decoding', 'features', 'metrics'] as const;
+const TRAINING_SHAPE_NAMES = ['quick-data', ...TRAINING_SHAPES.map((s) => s.name)];
+type Group = (typeof GROUPS)[number];
+
+/** The two columns: the code before issue #9's optimisations, and after. */
+const VARIANTS: readonly { column: 'before' | 'after'; teacherForcing: TeacherForcingImplementation; speedups: boolean }[] = [
+  { column: 'before', teacherForcing: 'reference', speedups: false },
+  { column: 'after', teacherForcing: 'optimised', speedups: true },
+];
+
+/** One variant's results, labelled with its column. */
+async function inColumn(variant: (typeof VARIANTS)[number], run: () => Promise<BenchResult[]>): Promise<BenchResult[]> {
+  const previous = setWasmSpeedups(variant.speedups);
+  try {
+    return (await run()).map((r) => ({ ...r, column: variant.column }));
+  } finally {
+    setWasmSpeedups(previous);
+  }
 }
 
-/** Runs every benchmark, prints each median and writes results/bench.json. */
-export async function runBenchmarks(): Promise<BenchResult[]> {
+/** Runs the chosen benchmarks (default all), prints each median and writes the JSON file. */
+export async function runBenchmarks(args: readonly string[] = []): Promise<BenchResult[]> {
+  const groups = args.filter((a): a is Group => (GROUPS as readonly string[]).includes(a));
+  const shapes = args.filter((a) => !(GROUPS as readonly string[]).includes(a));
+  const chosen = groups.length > 0 ? groups : GROUPS;
   const environment = await describeEnvironment();
   const threads = environment.backend.details.threads ?? 'n/a';
   process.stdout.write(`bench on ${environment.backend.kind} (threads: ${threads}), ${os.cpus().length} cores, node ${process.version}\n`);
   const results: BenchResult[] = [];
-  for (const bench of [benchMetrics]) {
-    const result = (await bench()) as BenchResult;
-    results.push(result);
-    process.stdout.write(`  ${result.name}: median ${result.medianMs.toFixed(1)} ms over ${result.runs} runs\n`);
+  const report = (batch: BenchResult[]) => {
+    for (const r of batch) {
+      results.push(r);
+      const rate = r.captionsPerSecond !== undefined ? `, ${r.captionsPerSecond} captions/s` : r.imagesPerSecond !== undefined ? `, ${r.imagesPerSecond} images/s` : '';
+      const column = r.column ? `[${r.column}] ` : '';
+      process.stdout.write(`  ${column}${r.name}: median ${r.medianMs.toFixed(1)} ms${typeof r.minMs === 'number' ? ` (min ${r.minMs.toFixed(1)})` : ''} over ${r.runs} runs${rate}\n`);
+    }
+  };
+  for (const group of chosen) {
+    switch (group) {
+      case 'training':
+        // Shape by shape, before then after: the two columns see the same machine load.
+        for (const shape of TRAINING_SHAPE_NAMES) {
+          if (shapes.length > 0 && !shapes.includes(shape)) continue;
+          for (const v of VARIANTS) {
+            if (shape === 'paper' && v.column === 'before') {
+              // Measured: the code before issue #9 aborts the wasm module (heap over 4 GiB) at this shape; an abort ends the process.
+              report([{ name: 'training step, paper, reference', medianMs: NaN, runs: 0, column: v.column, note: 'not run: needs more than the 4 GiB wasm heap (aborts)' }]);
+              continue;
+            }
+            report(await inColumn(v, () => benchTrainingSteps([shape], [v.teacherForcing])));
+          }
+        }
+        break;
+      case 'decoding':
+        for (const v of VARIANTS) report(await inColumn(v, () => benchDecoding(shapes)));
+        break;
+      case 'features':
+        for (const v of VARIANTS) report(await inColumn(v, () => benchFeatures()));
+        break;
+      case 'metrics':
+        report([(await benchMetrics()) as BenchResult]);
+        break;
+      default: {
+        const never: never = group;
+        throw new Error(`unknown bench group ${String(never)}; use ${GROUPS.join(', ')}`);
+      }
+    }
   }
-  const file = path.join('results', 'bench.json');
+  const file = process.env.BENCH_OUT ?? path.join('results', 'bench.json');
   await writeFileAtomic(
     file,
-    JSON.stringify({ date: new Date().toISOString(), backend: environment.backend, cpus: environment.cpus, node: environment.node, results }, null, 2) + '\n',
+    JSON.stringify({ date: new Date().toISOString(), backend: environment.backend, cpus: environment.cpus, node: environment.node, args, results }, null, 2) + '\n',
   );
   process.stdout.write(`written: ${file}\n`);
   return results;
 }
 
 if (require.main === module) {
-  runBenchmarks().catch((error) => {
+  runBenchmarks(process.argv.slice(2)).catch((error) => {
     process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
     process.exitCode = 1;
   });

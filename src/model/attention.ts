@@ -14,6 +14,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+import { WEIGHTED_SUM, WEIGHTED_SUM_GRAD_ALPHA, wasmSpeedupsEnabled } from '../compute/wasm-training';
+
 export type AttentionActivation = 'tanh' | 'relu';
 export const ATTENTION_ACTIVATIONS: readonly AttentionActivation[] = ['tanh', 'relu'];
 
@@ -45,6 +47,7 @@ export function attend(
   projected: tf.Tensor3D,
   hiddenProjected: tf.Tensor2D,
   features: tf.Tensor3D,
+  fused = false,
 ): { alpha: tf.Tensor2D; context: tf.Tensor2D } {
   return tf.tidy(() => {
     const [B, P, A] = projected.shape;
@@ -52,15 +55,40 @@ export function attend(
     const act = activation === 'tanh' ? tf.tanh(pre) : tf.relu(pre); // [B, P, A]
     const scores = act.reshape([B * P, A]).matMul(weights.score as tf.Tensor2D).reshape([B, P]); // [B, P]
     const alpha = tf.softmax(scores) as tf.Tensor2D; // [B, P]
-    const context = weightedSum(alpha, features); // [B, D]
+    const context = weightedSum(alpha, features, fused); // [B, D]
     return { alpha, context };
   });
 }
 
-/** sum_i alpha_bi a_bi: alpha [B, P], features [B, P, D] -> [B, D], without a batched matMul. */
-export function weightedSum(alpha: tf.Tensor2D, features: tf.Tensor3D): tf.Tensor2D {
-  return tf.tidy(() => {
-    const [B, P] = alpha.shape;
-    return alpha.reshape([B, P, 1]).mul(features).sum(1) as tf.Tensor2D; // [B, D]
-  });
+/**
+ * sum_i alpha_bi a_bi: alpha [B, P], features [B, P, D] -> [B, D], without a batched matMul.
+ * With `fused` (teacher forcing: under a gradient tape), one fused kernel where the backend
+ * has it (src/compute/wasm-training.ts registers it for wasm; its gradient is registered
+ * below): fewer kernels, and no [B, P, D] product kept for the backward pass. Decoding
+ * leaves it off: without a tape the plain ops are as fast (the kernel is a JS loop).
+ * The same numbers either way.
+ */
+export function weightedSum(alpha: tf.Tensor2D, features: tf.Tensor3D, fused = false): tf.Tensor2D {
+  const [B, P] = alpha.shape;
+  if (features.shape[0] !== B || features.shape[1] !== P) throw new Error(`weightedSum: alpha [${alpha.shape}] and features [${features.shape}] must share B and P`);
+  if (fused && wasmSpeedupsEnabled() && tf.getKernel(WEIGHTED_SUM, tf.getBackend())) {
+    return tf.engine().runKernel(WEIGHTED_SUM, { alpha, features }, {}) as tf.Tensor2D; // [B, D]
+  }
+  return tf.tidy(() => alpha.reshape([B, P, 1]).mul(features).sum(1) as tf.Tensor2D); // [B, D]
 }
+
+// The fused kernel's gradient. d alpha is a fused kernel too; d features (needed only when
+// a CNN is trained with the decoder) is an outer product in tfjs ops, computed only then.
+tf.registerGradient({
+  kernelName: WEIGHTED_SUM,
+  inputsToSave: ['alpha', 'features'],
+  gradFunc: (dy, saved) => {
+    const dz = dy as tf.Tensor2D; // [B, D]
+    const [alpha, features] = saved as [tf.Tensor2D, tf.Tensor3D]; // [B, P], [B, P, D]
+    const [B, P, D] = features.shape;
+    return {
+      alpha: () => tf.engine().runKernel(WEIGHTED_SUM_GRAD_ALPHA, { dz, features }, {}) as tf.Tensor2D, // [B, P]
+      features: () => alpha.reshape([B, P, 1]).mul(dz.reshape([B, 1, D])), // [B, P, D]
+    };
+  },
+});

@@ -169,7 +169,7 @@ export class Captioner {
           const H = state.h.shape[1];
           state = { h: state.h.slice([0, 0], [Bt, H]), c: state.c.slice([0, 0], [Bt, H]) }; // [Bt, H] x 2
         }
-        const step = this.decoder.step(wordGates.slice([offset, 0], [Bt, G4]), state, rows, { logits: false });
+        const step = this.decoder.step(wordGates.slice([offset, 0], [Bt, G4]), state, rows, { logits: false, training: true });
         state = step.state;
         hs.push(state.h); // [Bt, H]
         alphas.push(Bt === B ? step.alpha : step.alpha.pad([[0, B - Bt], [0, 0]])); // [B, P]

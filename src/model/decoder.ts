@@ -23,6 +23,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Seed } from '../data/random';
 import { type AttentionActivation, type AttentionWeights, attend, projectFeatures } from './attention';
 import { defaultLimit, uniformVariable, zerosVariable } from './init';
+import { lstmCell } from './lstm-cell';
 import { tidyObject } from './tidy';
 
 /** How the context vector is formed: soft attention (the model) or the mean feature (ablation). */
@@ -180,9 +181,11 @@ export class Decoder {
   /**
    * One time step for B rows: projected word inputs [B, 4H] (from `projectWords`), the state
    * [B, H] x 2, and the encoded images of the same B rows. Returns the new state, the
-   * attention weights [B, P] and, unless `logits: false`, the logits [B, V].
+   * attention weights [B, P] and, unless `logits: false`, the logits [B, V]. `training: true`
+   * (teacher forcing) picks the fused LSTM cell and attention context (lstm-cell.ts,
+   * attention.ts `weightedSum`), which pay off under a gradient tape; same numbers.
    */
-  step(wordGates: tf.Tensor2D, state: DecoderState, encoded: EncodedImages, options: { logits?: boolean } = {}): StepResult {
+  step(wordGates: tf.Tensor2D, state: DecoderState, encoded: EncodedImages, options: { logits?: boolean; training?: boolean } = {}): StepResult {
     return tidyObject(() => {
       const [B, G4] = wordGates.shape;
       const { hiddenSize: H, attentionSize: A, attentionActivation } = this.options;
@@ -197,7 +200,7 @@ export class Decoder {
       let context: tf.Tensor2D;
       if (this.attention) {
         const hiddenAtt = this.gateSize > 0 ? hp!.slice([0, 0], [B, A]) : hp!; // [B, A]
-        ({ alpha, context } = attend(this.attention, attentionActivation, encoded.projected!, hiddenAtt, encoded.features)); // [B, P], [B, D]
+        ({ alpha, context } = attend(this.attention, attentionActivation, encoded.projected!, hiddenAtt, encoded.features, options.training ?? false)); // [B, P], [B, D]
       } else {
         alpha = tf.fill([B, P], 1 / P) as tf.Tensor2D; // [B, P]
         context = encoded.mean; // [B, D]
@@ -210,9 +213,7 @@ export class Decoder {
       }
       // Phase 4: the LSTM, four gates from one matMul.
       const gates = wordGates.add(tf.concat([context, state.h], 1).matMul(this.recurrentKernel as tf.Tensor2D)) as tf.Tensor2D; // [B, 4H]
-      const [i, f, g, o] = tf.split(gates, 4, 1); // [B, H] each
-      const c = tf.sigmoid(f).mul(state.c).add(tf.sigmoid(i).mul(tf.tanh(g))) as tf.Tensor2D; // [B, H]
-      const h = tf.sigmoid(o).mul(tf.tanh(c)) as tf.Tensor2D; // [B, H]
+      const { h, c } = lstmCell(gates, state.c, options.training ?? false); // [B, H] x 2 (lstm-cell.ts)
       // Phase 5: the output layer (decoding only; teacher forcing batches it over all steps).
       const result: StepResult = { state: { h, c }, alpha };
       if (options.logits ?? true) result.logits = this.output(h); // [B, V]

@@ -13,6 +13,11 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { type Captioner, type TeacherBatch } from '../model/captioner';
+import { referenceTeacherForce } from '../model/reference-teacher-forcing';
+
+/** Which teacher forcing computes the logits: the optimised one (default) or the plain reference; same numbers. */
+export type TeacherForcingImplementation = 'optimised' | 'reference';
+export const TEACHER_FORCING_IMPLEMENTATIONS: readonly TeacherForcingImplementation[] = ['optimised', 'reference'];
 
 /** How the doubly stochastic term reduces over regions. */
 export type AttentionPenaltyReduction = 'sum' | 'mean';
@@ -25,6 +30,8 @@ export interface LossOptions {
   /** Dropout before the output layer (0 for validation). */
   dropout: number;
   dropoutSeed?: number;
+  /** Default 'optimised' (Captioner.teacherForce); 'reference' is src/model/reference-teacher-forcing.ts. */
+  implementation?: TeacherForcingImplementation;
 }
 
 export interface LossParts {
@@ -43,7 +50,9 @@ export function captionLoss(captioner: Captioner, inputs: tf.Tensor, batch: Teac
   return tf.tidy(() => {
     if (inputs.shape[0] !== batch.uniqueImages.length) throw new Error(`captionLoss: inputs of ${inputs.shape[0]} images for a batch of ${batch.uniqueImages.length} distinct images`);
     const encoded = captioner.encode(inputs, batch.imageOf); // [B, P, …] in sorted order
-    const { logits, alphaSum } = captioner.teacherForce(encoded, batch, { dropout: options.dropout, ...(options.dropoutSeed !== undefined ? { dropoutSeed: options.dropoutSeed } : {}) }); // [N, V], [B, P]
+    const forcing = { dropout: options.dropout, ...(options.dropoutSeed !== undefined ? { dropoutSeed: options.dropoutSeed } : {}) };
+    const implementation = options.implementation ?? 'optimised';
+    const { logits, alphaSum } = implementation === 'reference' ? referenceTeacherForce(captioner, encoded, batch, forcing) : captioner.teacherForce(encoded, batch, forcing); // [N, V], [B, P]
     const [N, V] = logits.shape;
     // Cross-entropy over the real tokens: pick -log p(target) from the flattened [N * V] log-probabilities.
     const logp = tf.logSoftmax(logits).reshape([N * V]); // [N*V]

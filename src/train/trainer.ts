@@ -23,7 +23,7 @@ import { type ImageInputs, inputTensor } from '../encoders/inputs';
 import { type Captioner, teacherBatch } from '../model/captioner';
 import { Adam, type AdamState } from './adam';
 import { planImageBatches } from './batches';
-import { type AttentionPenaltyReduction, captionLoss } from './loss';
+import { type AttentionPenaltyReduction, captionLoss, type TeacherForcingImplementation } from './loss';
 
 export type ClipMode = 'value' | 'norm' | 'none';
 export const CLIP_MODES: readonly ClipMode[] = ['value', 'norm', 'none'];
@@ -47,6 +47,8 @@ export interface TrainerOptions {
   /** Stop after this many epochs without improvement (reference: 20). */
   earlyStopping: { patience: number };
   seed: number;
+  /** Teacher forcing: 'optimised' (default) or the plain 'reference' (same losses; the bench's "before"). */
+  teacherForcing?: TeacherForcingImplementation;
 }
 
 /** One line of the epoch history. */
@@ -162,7 +164,7 @@ export class Trainer {
     let parts: tf.Scalar[] = [];
     // Phase 1: forward and backward.
     const { value, grads } = tf.variableGrads(() => {
-      const out = captionLoss(this.captioner, inputs, batch, { alphaC: this.options.alphaC, attentionPenalty: this.options.attentionPenalty, dropout: this.options.dropout, dropoutSeed });
+      const out = captionLoss(this.captioner, inputs, batch, { alphaC: this.options.alphaC, attentionPenalty: this.options.attentionPenalty, dropout: this.options.dropout, dropoutSeed, implementation: this.options.teacherForcing ?? 'optimised' });
       parts = [tf.keep(out.crossEntropy), tf.keep(out.attention)];
       return out.loss;
     }, [...this.variables.values()]);
