@@ -72,7 +72,7 @@ export type { ScoredImage } from './train/qualitative';
 export { bertVerdict } from './train/verdict';
 export type { BertVerdict } from './train/verdict';
 export type { RunRequest, TrainRunsOptions } from './train/parallel';
-export { protocolTable, protocolTableRows, TABLE_METRICS } from './train/protocols';
+export { protocolTable, protocolTableRows, averageRows, TABLE_METRICS } from './train/protocols';
 export type { ProtocolRow } from './train/protocols';
 export type { BertModelSource } from './train/word-setup';
 export type { CaptionerState, CaptionerJobOptions } from './train/job';

@@ -2,8 +2,8 @@
  * The runs the notebooks train, in one place, so that notebook 05 asks for exactly the runs
  * notebooks 02-04 trained (and loads them) instead of rebuilding their configs by hand.
  *
- *   reportModels(params);                      // the report's two models on the profile's schedule
- *   const { plans, requests } = ablationPlans(params, { epochs: 6, seeds: [1, 2] });
+ *   reportModels(params, [1, 2]);              // the report's two models on the profile's schedule, two seeds each
+ *   const { plans, requests } = ablationPlans(params, { epochs: 4, seeds: [1, 2] });
  *   const runs = await trainRuns(requests);    // notebook 04
  *
  * Ablation studies change one thing against the reference (the baseline on the same short
@@ -16,12 +16,12 @@ import type { VariantName } from '../model/config';
 import { notebookConfig, type NotebookParameters } from '../notebooks/parameters';
 import type { RunRequest } from './parallel';
 
-/** The report's baseline and BERT variant on the profile's own schedule (notebooks 02, 03, 05). */
-export function reportModels(params: NotebookParameters, options: { seed?: number } = {}): { baseline: RunRequest; bert: RunRequest } {
-  const seed = options.seed === undefined ? {} : { seed: options.seed };
+/** The report's baseline and BERT variant on the profile's own schedule (notebooks 02, 03, 05), one pair per seed, named `baseline-s<seed>` and `bert-s<seed>`. */
+export function reportModels(params: NotebookParameters, seeds: readonly number[]): { baseline: RunRequest[]; bert: RunRequest[] } {
+  if (seeds.length === 0) throw new Error('reportModels: give at least one seed');
   return {
-    baseline: { name: 'baseline', config: notebookConfig(params, 'baseline', seed) },
-    bert: { name: 'bert', config: notebookConfig(params, 'bert', seed) },
+    baseline: seeds.map((seed) => ({ name: `baseline-s${seed}`, config: notebookConfig(params, 'baseline', { seed }) })),
+    bert: seeds.map((seed) => ({ name: `bert-s${seed}`, config: notebookConfig(params, 'bert', { seed }) })),
   };
 }
 

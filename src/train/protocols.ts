@@ -82,3 +82,30 @@ export function protocolTableRows(rows: readonly ProtocolRow[], options: { beams
     return out;
   });
 }
+
+/** Several seeds of one model as one row of means, with the seed-to-seed standard deviation of each number. */
+export function averageRows(label: string, rows: readonly ProtocolRow[]): { row: ProtocolRow; sd: ProtocolRow; seeds: number } {
+  if (rows.length === 0) throw new Error(`averageRows ${label}: no rows`);
+  const stat = (values: number[]) => {
+    const mean = values.reduce((s, v) => s + v, 0) / values.length;
+    const sd = values.length < 2 ? 0 : Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1));
+    return { mean, sd };
+  };
+  const pick = (f: (r: ProtocolRow) => number) => stat(rows.map(f));
+  const beams = Object.keys(rows[0].freeRunning).map(Number);
+  const make = (which: 'mean' | 'sd'): ProtocolRow => ({
+    label,
+    run: rows.map((r) => r.run).join(' + '),
+    epochs: pick((r) => r.epochs)[which],
+    bestEpoch: pick((r) => r.bestEpoch)[which],
+    teacherForced: {
+      loss: pick((r) => r.teacherForced.loss)[which],
+      bleu4: pick((r) => r.teacherForced.bleu4)[which],
+      minLoss: pick((r) => r.teacherForced.minLoss)[which],
+    },
+    freeRunning: Object.fromEntries(
+      beams.map((beam) => [beam, Object.fromEntries(Object.keys(rows[0].freeRunning[beam]).map((m) => [m, pick((r) => r.freeRunning[beam]?.[m] ?? NaN)[which]]))]),
+    ),
+  });
+  return { row: make('mean'), sd: make('sd'), seeds: rows.length };
+}

@@ -10,19 +10,21 @@
  * `words.bert.model: 'pretrain'` is the project's own small BERT, pretrained by masked LM on
  * this dataset's training captions as a run of the run store (tracked, cached: the second
  * call loads it). Anything else is a hub id or a folder for transformers.js (offline unless
- * CAPTIONING_ALLOW_REMOTE_MODELS=1). The BERT module (and ONNX Runtime) is imported only
- * here, only for the `bert` variant.
+ * CAPTIONING_ALLOW_REMOTE_MODELS=1).
  */
 import { projectPath } from '../common/project';
 import { initBackend } from '../compute/backend';
 import type { CaptionDataset } from '../data/dataset';
 import type { EncodedCaptions, Vocabulary } from '../data/vocabulary';
-import type { BertWordInputs } from '../embeddings/bert/bert-word-inputs';
+import { BertWordInputs } from '../embeddings/bert/bert-word-inputs';
+import { BertEmbedder } from '../embeddings/bert/embedder';
+import { bertModelDir, bertPretrainingJob } from '../embeddings/bert/pretrain-job';
+import { captionsOfSplit } from '../embeddings/bert/quick';
 import { LearnedEmbedding } from '../embeddings/learned';
 import { ProjectedWordInputs } from '../embeddings/projected';
 import type { WordInputs } from '../embeddings/word-inputs';
 import type { CaptionerConfig } from '../model/config';
-import type { Run } from '../tracking';
+import { experiment, type Run } from '../tracking';
 
 /** Word inputs computed ahead (BERT); null for a learned table. */
 export interface PreparedWords {
@@ -54,8 +56,6 @@ export async function resolveBertModel(config: CaptionerConfig, dataset: Caption
   const model = config.words.bert.model;
   if (model !== 'pretrain') return { source: model };
   const log = options.log === undefined ? (line: string) => process.stderr.write(line + '\n') : options.log;
-  const { bertPretrainingJob, bertModelDir, captionsOfSplit } = await import('../embeddings/bert');
-  const { experiment } = await import('../tracking');
   const job = bertPretrainingJob({ captions: captionsOfSplit(dataset, 'train'), validation: captionsOfSplit(dataset, 'val') });
   const run = await experiment(job, log ? { log } : { log: () => {}, progress: 'none' });
   log?.(`BERT: ${run.origin} pretraining run ${run.id}`);
@@ -72,7 +72,6 @@ export async function prepareWordInputs(
   if (words.kind === 'learned') return null;
   const log = options.log === undefined ? (line: string) => process.stderr.write(line + '\n') : options.log;
   await initBackend();
-  const { BertEmbedder, BertWordInputs } = await import('../embeddings/bert');
   const b = words.bert;
   const { source, pretraining } = await resolveBertModel(config, data.dataset, { log });
   const embedder = await BertEmbedder.load(source, { layer: b.layer === null ? 'last' : b.layer, alignment: b.alignment, segmentId: b.segmentId, log });
