@@ -13,6 +13,9 @@
  *
  * Each process's lines are passed on prefixed with its run name (one per epoch, with ETA).
  * On a GPU backend one process at a time is the default: they would share the device.
+ * Runs already finished are found first, in this process, from their config and data
+ * fingerprints (no features extracted, no BERT vectors computed): rerunning a notebook
+ * starts no process at all.
  */
 import { spawn } from 'child_process';
 import * as fs from 'fs';
@@ -23,7 +26,9 @@ import { writeFileAtomic } from '../common/atomic-write';
 import { PROJECT_ROOT } from '../common/project';
 import { initBackend } from '../compute/backend';
 import type { CaptionerConfig } from '../model/config';
-import { loadRun, type Run } from '../tracking';
+import { jobRunId, loadRun, type Run } from '../tracking';
+import { runFingerprints } from './setup';
+import { finishedRun } from './word-setup';
 
 export interface RunRequest {
   /** Readable prefix of the run id. */
@@ -79,24 +84,42 @@ export async function trainRuns(requests: readonly RunRequest[], options: TrainR
     if (names.has(r.name)) throw new Error(`trainRuns: the name ${JSON.stringify(r.name)} is requested twice`);
     names.add(r.name);
   }
+  const runs: (Run | null)[] = await findFinished(requests, log);
+  const todo = requests.map((_, k) => k).filter((k) => runs[k] === null);
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'captioning-runs-'));
-  const ids: string[] = new Array(requests.length);
   try {
     let next = 0;
     const worker = async () => {
-      while (next < requests.length) {
-        const k = next++;
+      while (next < todo.length) {
+        const k = todo[next++];
         const file = path.join(folder, `${k}.json`);
         await writeFileAtomic(file, JSON.stringify(requests[k].config));
-        ids[k] = await trainInChild(requests[k], file, log);
+        runs[k] = loadRun(await trainInChild(requests[k], file, log));
       }
     };
-    log(`training ${requests.length} run(s), ${Math.min(workers, requests.length)} at a time (${backend.kind})`);
-    const results = await Promise.allSettled(Array.from({ length: Math.min(workers, requests.length) }, worker));
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
+    if (todo.length > 0) {
+      log(`training ${todo.length} run(s), ${Math.min(workers, todo.length)} at a time (${backend.kind})`);
+      const results = await Promise.allSettled(Array.from({ length: Math.min(workers, todo.length) }, worker));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    }
   } finally {
     fs.rmSync(folder, { recursive: true, force: true });
   }
-  return ids.map((id) => loadRun(id));
+  return runs.map((r) => r!);
+}
+
+/** The requests' finished runs (null where none): fingerprints are computed once per data, encoder and words settings. */
+async function findFinished(requests: readonly RunRequest[], log: (line: string) => void): Promise<(Run | null)[]> {
+  const known = new Map<string, Promise<Record<string, string> | null>>();
+  const found: (Run | null)[] = [];
+  for (const { name, config } of requests) {
+    const key = JSON.stringify([config.data, config.encoder, config.words]);
+    if (!known.has(key)) known.set(key, runFingerprints(config).catch(() => null));
+    const fingerprints = await known.get(key)!;
+    const run = fingerprints ? finishedRun(jobRunId({ name, config, epochs: config.train.epochs, seed: config.seed, fingerprints })) : null;
+    if (run) log(`[${name}] loaded run ${run.id}`);
+    found.push(run);
+  }
+  return found;
 }

@@ -26,7 +26,7 @@ import type { CaptionerConfig } from '../model/config';
 import { Decoder } from '../model/decoder';
 import { imagePath } from '../data/dataset';
 import type { TrainerOptions } from './trainer';
-import { type PreparedWords, prepareWordInputs, wordInputsFor } from './word-setup';
+import { bertWordsFingerprint, type PreparedWords, prepareWordInputs, wordInputsFor } from './word-setup';
 
 /** What the encoder gives per image. */
 export interface EncoderInfo {
@@ -93,7 +93,7 @@ export async function prepareData(config: CaptionerConfig, options: PrepareOptio
     info = { kind: 'small-cnn', id: cnn.id, grid: cnn.grid, featureDim: cnn.featureDim };
     cnn.dispose();
   } else {
-    const frozen = await loadPretrainedEncoder({ ...encoder.pretrained, inputSize: encoder.inputSize, normalisation: encoder.normalisation, channelOrder: encoder.channelOrder, resize: encoder.resize });
+    const frozen = await loadPretrainedEncoder(pretrainedSpec(config));
     try {
       const cache = new FeatureCache(projectPath(encoder.cache.dir), frozen, { dtype: encoder.cache.dtype });
       const report = await extractFeatures(frozen, cache, all.map((i) => imagePath(dataset, dataset.images[i])), { batchSize: encoder.cache.batchSize, log });
@@ -109,6 +109,35 @@ export async function prepareData(config: CaptionerConfig, options: PrepareOptio
   const words = await prepareWordInputs(config, { dataset, vocab, train, val }, { log });
   if (words) fingerprints.words = words.inputs.id;
   return { dataset, vocab, train, val, images, inputs, encoder: info, words, fingerprints };
+}
+
+/** The frozen encoder a config names. */
+function pretrainedSpec(config: CaptionerConfig): Parameters<typeof loadPretrainedEncoder>[0] {
+  const { encoder } = config;
+  return { ...encoder.pretrained, inputSize: encoder.inputSize, normalisation: encoder.normalisation, channelOrder: encoder.channelOrder, resize: encoder.resize };
+}
+
+/**
+ * The fingerprints `prepareData` records for a config (they name its run), found without
+ * extracting features or computing BERT vectors: how `trainRuns` finds finished runs without
+ * preparing their data. Null when they cannot be known yet: the project's BERT is not
+ * pretrained, or a hub BERT is not in the cache.
+ */
+export async function runFingerprints(config: CaptionerConfig): Promise<Record<string, string> | null> {
+  const dataset = await loadConfigDataset(config, { log: null });
+  const vocab = buildVocabulary(dataset, { minCount: config.data.minCount, maxLength: config.data.maxLength });
+  const fingerprints: Record<string, string> = { dataset: dataset.fingerprint, vocabulary: vocab.fingerprint };
+  if (config.encoder.kind === 'pretrained') {
+    const frozen = await loadPretrainedEncoder(pretrainedSpec(config));
+    fingerprints.features = frozen.id;
+    frozen.dispose();
+  }
+  if (config.words.kind === 'bert') {
+    const words = await bertWordsFingerprint(config, { dataset, vocab });
+    if (words === null) return null;
+    fingerprints.words = words;
+  }
+  return fingerprints;
 }
 
 function smallCnnOf(config: CaptionerConfig): SmallCnn {

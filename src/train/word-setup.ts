@@ -24,7 +24,7 @@ import { LearnedEmbedding } from '../embeddings/learned';
 import { ProjectedWordInputs } from '../embeddings/projected';
 import type { WordInputs } from '../embeddings/word-inputs';
 import type { CaptionerConfig } from '../model/config';
-import { experiment, type Run } from '../tracking';
+import { experiment, jobRunId, loadRun, type Run } from '../tracking';
 
 /** Word inputs computed ahead (BERT); null for a learned table. */
 export interface PreparedWords {
@@ -60,6 +60,42 @@ export async function resolveBertModel(config: CaptionerConfig, dataset: Caption
   const run = await experiment(job, log ? { log } : { log: () => {}, progress: 'none' });
   log?.(`BERT: ${run.origin} pretraining run ${run.id}`);
   return { source: bertModelDir(run.dir), pretraining: run };
+}
+
+/** A finished run of this id, or null (missing, unfinished or damaged: the caller trains it). */
+export function finishedRun(id: string): Run | null {
+  try {
+    const run = loadRun(id);
+    return run.status.status === 'finished' ? run : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The id the `bert` variant's word inputs will have, without computing any vector: null for
+ * learned words' configs is not asked for; null when it cannot be known without training (the
+ * project's own BERT is not pretrained yet) or loading (a hub model not in the cache).
+ */
+export async function bertWordsFingerprint(config: CaptionerConfig, data: { dataset: CaptionDataset; vocab: Vocabulary }): Promise<string | null> {
+  const b = config.words.bert;
+  let source = b.model;
+  if (b.model === 'pretrain') {
+    const run = finishedRun(jobRunId(bertPretrainingJob({ captions: captionsOfSplit(data.dataset, 'train'), validation: captionsOfSplit(data.dataset, 'val') })));
+    if (!run) return null;
+    source = bertModelDir(run.dir);
+  }
+  let embedder: BertEmbedder;
+  try {
+    embedder = await BertEmbedder.load(source, { layer: b.layer === null ? 'last' : b.layer, alignment: b.alignment, segmentId: b.segmentId, log: null });
+  } catch {
+    return null;
+  }
+  try {
+    return BertWordInputs.idFor(embedder, b.mode, data.vocab);
+  } finally {
+    await embedder.dispose();
+  }
 }
 
 /** Loads the config's BERT and computes the teacher-forcing inputs of the train and val captions; null for learned words. */

@@ -12,6 +12,7 @@ import { selectBackend } from '../../src/compute/backend';
 import { resolveConfig, VARIANTS } from '../../src/model/config';
 import { experiment, listRuns, RESULTS_ENV_VAR } from '../../src/tracking';
 import { captionerJob } from '../../src/train/job';
+import { runFingerprints } from '../../src/train/setup';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bert-variant-'));
 const previous = process.env[RESULTS_ENV_VAR];
@@ -43,6 +44,7 @@ test('the bert variant pretrains its BERT, trains on bidirectional vectors and d
   assert.match(job.fingerprints?.words ?? '', /^bert:.*:bidirectional:/, 'the BERT vectors are part of the run identity');
   const first = await experiment(job, quiet);
   assert.equal(first.origin, 'trained');
+  assert.deepEqual(await runFingerprints(config), job.fingerprints, 'the run is found again from fingerprints computed without BERT vectors');
   const pretraining = listRuns({ root }).filter((r) => r.id.startsWith('bert-pretrain-'));
   assert.equal(pretraining.length, 1, 'BERT pretraining is a run of its own');
 

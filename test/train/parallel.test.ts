@@ -36,7 +36,7 @@ const tiny = (hidden: number) =>
     decode: { beam: 2, maxLength: 8, lengthPenalty: 0 },
   });
 
-test('two runs train in two processes, come back in order, and load the second time', async () => {
+test('two runs train in two processes, come back in order, and are found without a process the next time', async () => {
   const lines: string[] = [];
   // Generate the shared scenes once first, so the two processes do not both write them.
   const first = await trainRuns([{ name: 'tiny-a', config: tiny(16) }], { workers: 1, log: (l) => lines.push(l) });
@@ -47,6 +47,12 @@ test('two runs train in two processes, come back in order, and load the second t
   assert.ok(runs.every((r) => r.summary.status === 'finished'));
   assert.ok(lines.some((l) => l.startsWith('[tiny-b] ')), 'child lines are prefixed with the run name');
   assert.ok(lines.some((l) => /^\[tiny-a\] loaded run /.test(l)));
+
+  // Everything finished: found from the fingerprints in this process, no training process started.
+  const again: string[] = [];
+  const loaded = await trainRuns([{ name: 'tiny-a', config: tiny(16) }, { name: 'tiny-b', config: tiny(24) }], { workers: 2, log: (l) => again.push(l) });
+  assert.deepEqual(loaded.map((r) => r.id), runs.map((r) => r.id));
+  assert.ok(!again.some((l) => l.startsWith('training ')), again.join('\n'));
 });
 
 test('a failing training process rejects with its error lines', async () => {

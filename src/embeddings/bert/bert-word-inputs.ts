@@ -25,7 +25,7 @@ import * as tf from '@tensorflow/tfjs';
 import { END_ID, PAD_ID, START_ID, UNK_ID, type Vocabulary } from '../../data/vocabulary';
 import type { WordInputs } from '../word-inputs';
 import type { BertEmbedder } from './embedder';
-import { BertWordVectors, type BertWordVectorsOptions } from './word-vectors';
+import { type BertMode, BertWordVectors, type BertWordVectorsOptions } from './word-vectors';
 
 function describe(list: readonly (readonly string[])[]): string {
   const shown = list.slice(0, 3).map((p) => JSON.stringify(p.join(' ')));
@@ -60,7 +60,12 @@ export class BertWordInputs implements WordInputs {
   ) {
     this.dim = vectors.width;
     this.causal = vectors.causal;
-    this.id = `bert:${vectors.embedder.modelKey}:${vectors.embedder.outputName}:${vectors.embedder.settings.alignment}:s${vectors.embedder.settings.segmentId}:${vectors.mode}:v${vocabulary.fingerprint}`;
+    this.id = BertWordInputs.idFor(vectors.embedder, vectors.mode, vocabulary);
+  }
+
+  /** The id of the inputs an embedder, mode and vocabulary give (run fingerprints compute it without building them). */
+  static idFor(embedder: BertEmbedder, mode: BertMode, vocabulary: Pick<Vocabulary, 'fingerprint'>): string {
+    return `bert:${embedder.modelKey}:${embedder.outputName}:${embedder.settings.alignment}:s${embedder.settings.segmentId}:${mode}:v${vocabulary.fingerprint}`;
   }
 
   static async create(embedder: BertEmbedder, vocabulary: Vocabulary, options: BertWordVectorsOptions): Promise<BertWordInputs> {
