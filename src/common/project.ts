@@ -12,3 +12,12 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 export function projectPath(p: string): string {
   return path.isAbsolute(p) ? p : path.resolve(PROJECT_ROOT, p);
 }
+
+/** The variable that moves report/ (e.g. CI's notebook execution writes its figures and tables elsewhere). */
+export const REPORT_ENV_VAR = 'CAPTIONING_REPORT';
+
+/** Where figures, tables and the report document go: $CAPTIONING_REPORT (relative: to the project root), else <project>/report. */
+export function reportRoot(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env[REPORT_ENV_VAR]?.trim();
+  return fromEnv ? projectPath(fromEnv) : path.join(PROJECT_ROOT, 'report');
+}

@@ -15,7 +15,7 @@ import * as path from 'path';
 
 import { writeFileAtomic } from '../common/atomic-write';
 import { installedVersion } from '../compute/environment';
-import { PROJECT_ROOT } from '../common/project';
+import { PROJECT_ROOT, reportRoot } from '../common/project';
 import { flattenConfig } from '../tracking/canonical';
 import { tableOfRuns, type Row, type RunTable } from '../tracking/compare';
 import { gitState } from '../tracking/environment';
@@ -34,7 +34,7 @@ import { readExportedTables, toCsv } from './tables';
 export interface ReportOptions {
   /** Results root (default: $CAPTIONING_RESULTS, else <project>/results). */
   results?: string;
-  /** Output folder (default <project>/report). */
+  /** Output folder (default $CAPTIONING_REPORT, else <project>/report). */
   out?: string;
   /** Exported tables to include (default: <out>/tables, i.e. report/tables). */
   tables?: string;
@@ -129,7 +129,7 @@ async function renderRunFigures(runs: Run[], figuresDir: string, warnings: strin
 export async function buildReport(options: ReportOptions = {}): Promise<ReportResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const results = resultsRoot(options.results);
-  const out = path.resolve(options.out ?? path.join(PROJECT_ROOT, 'report'));
+  const out = path.resolve(options.out ?? reportRoot());
   const figuresDir = path.join(out, 'figures');
   fs.mkdirSync(figuresDir, { recursive: true });
   const warnings: string[] = [];

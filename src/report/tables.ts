@@ -1,6 +1,6 @@
 /**
- * Tables the notebooks export for report/, beside their figures: each as
- * `report/tables/<name>.csv` (for spreadsheets) and `<name>.json` (title, columns, rows), which
+ * Tables the notebooks export for report/ ($CAPTIONING_REPORT moves it), beside their
+ * figures: each as `report/tables/<name>.csv` (for spreadsheets) and `<name>.json` (title, columns, rows), which
  * `npm run report` puts into report/README.md and index.html.
  *
  *   await exportTable(rows, '05-table1-bleu4', { title: 'Table 1: BLEU-4 under both protocols' });
@@ -12,10 +12,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { writeFileAtomic } from '../common/atomic-write';
-import { PROJECT_ROOT } from '../common/project';
+import { reportRoot } from '../common/project';
 import type { TableCell } from '../viz/tables';
 
-export const REPORT_TABLES_DIR = path.join(PROJECT_ROOT, 'report', 'tables');
+/** `tables/` of the report folder: $CAPTIONING_REPORT, else the project's report/. */
+export function reportTablesDir(): string {
+  return path.join(reportRoot(), 'tables');
+}
 
 export interface ExportedTable {
   schema: 'captioning-lab/table@1';
@@ -45,7 +48,7 @@ export async function exportTable(
   const columns: string[] = [];
   for (const row of rows) for (const key of Object.keys(row)) if (!columns.includes(key)) columns.push(key);
   const cells = rows.map((row) => columns.map((c) => row[c] ?? null));
-  const dir = options.dir ?? REPORT_TABLES_DIR;
+  const dir = options.dir ?? reportTablesDir();
   const table: ExportedTable = { schema: 'captioning-lab/table@1', name, title: options.title ?? name, columns, rows: cells };
   const json = path.join(dir, `${name}.json`);
   const csv = path.join(dir, `${name}.csv`);
@@ -55,7 +58,7 @@ export async function exportTable(
 }
 
 /** The exported tables of a folder, by name; a damaged file is an error naming it. */
-export function readExportedTables(dir = REPORT_TABLES_DIR): ExportedTable[] {
+export function readExportedTables(dir = reportTablesDir()): ExportedTable[] {
   if (!fs.existsSync(dir)) return [];
   return fs
     .readdirSync(dir)

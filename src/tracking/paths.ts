@@ -6,16 +6,20 @@
  */
 import * as path from 'path';
 
-import { PROJECT_ROOT } from '../common/project';
+import { PROJECT_ROOT, projectPath } from '../common/project';
 import { assertRunId } from './canonical';
 
 export const RESULTS_ENV_VAR = 'CAPTIONING_RESULTS';
 
-/** The results folder: `root`, else $CAPTIONING_RESULTS, else `<project>/results`. */
+/**
+ * The results folder: `root`, else $CAPTIONING_RESULTS, else `<project>/results`. A relative
+ * variable is relative to the project root, as config paths are: a notebook's kernel runs in
+ * notebooks/, the command line anywhere, and both must find the same runs.
+ */
 export function resultsRoot(root?: string, env: NodeJS.ProcessEnv = process.env): string {
   if (root) return path.resolve(root);
   const fromEnv = env[RESULTS_ENV_VAR];
-  if (fromEnv && fromEnv.trim() !== '') return path.resolve(fromEnv.trim());
+  if (fromEnv && fromEnv.trim() !== '') return projectPath(fromEnv.trim());
   return path.join(PROJECT_ROOT, 'results');
 }
 

@@ -11,6 +11,7 @@
 import * as path from 'path';
 
 import { writeFileAtomic } from '../common/atomic-write';
+import { reportRoot } from '../common/project';
 import { renderFigure, type Figure } from './renderer';
 import { htmlTable, isDataFrameLike, isRowTable, tableOf, textTable } from './tables';
 
@@ -98,13 +99,16 @@ export async function show(x: Figure | object, options: { maxRows?: number } = {
 }
 
 /**
- * Where exported figures go unless told otherwise: the project's report/figures, whatever the
+ * Where exported figures go unless told otherwise: `figures/` of the report folder
+ * (src/common/project.ts: $CAPTIONING_REPORT, else the project's report/), whatever the
  * working directory (a notebook's kernel runs in notebooks/).
  */
-export const REPORT_FIGURES_DIR = path.resolve(__dirname, '..', '..', 'report', 'figures');
+export function reportFiguresDir(): string {
+  return path.join(reportRoot(), 'figures');
+}
 
 /** Writes `<name>.svg` and `<name>.png` into `report/figures/` (or `dir`); returns the paths. */
-export async function exportFigure(figure: Figure, name: string, dir = REPORT_FIGURES_DIR): Promise<{ svg: string; png: string }> {
+export async function exportFigure(figure: Figure, name: string, dir = reportFiguresDir()): Promise<{ svg: string; png: string }> {
   if (!/^[\w.-]+$/.test(name)) {
     throw new Error(`exportFigure: name ${JSON.stringify(name)} may use letters, digits, '_', '-' and '.' only`);
   }

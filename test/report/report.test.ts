@@ -11,6 +11,7 @@ import { reportCommand } from '../../src/cli/report';
 import { BACKEND_ENV_VAR, initBackend } from '../../src/compute/backend';
 import { experiment, RunFailedError } from '../../src/tracking';
 import { closeRenderer } from '../../src/viz/renderer';
+import { reportFiguresDir } from '../../src/viz/display';
 import { exportTable, readExportedTables } from '../../src/report/tables';
 import { mlpJob } from '../tracking/fixtures/mlp-job';
 
@@ -169,4 +170,18 @@ test('tables exported by notebooks are written as CSV and JSON and appear in the
   fs.writeFileSync(path.join(out, 'tables', 'broken.json'), '{"schema": "captioning-lab/table@1", "columns": ["a"], "rows": [[1, 2]]}');
   assert.throws(() => readExportedTables(path.join(out, 'tables')), /broken\.json: every row must have 1 cells/);
   await assert.rejects(exportTable(rows, 'bad name'), /name "bad name" may use letters/);
+});
+
+test('CAPTIONING_REPORT moves exported tables (and figures) out of the project report/', async () => {
+  const moved = path.join(tmp, 'moved-report');
+  const previous = process.env.CAPTIONING_REPORT;
+  process.env.CAPTIONING_REPORT = moved;
+  try {
+    const written = await exportTable([{ a: 1 }], 'moved');
+    assert.equal(written.csv, path.join(moved, 'tables', 'moved.csv'));
+    assert.equal(reportFiguresDir(), path.join(moved, 'figures'));
+  } finally {
+    if (previous === undefined) delete process.env.CAPTIONING_REPORT;
+    else process.env.CAPTIONING_REPORT = previous;
+  }
 });
