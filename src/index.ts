@@ -62,7 +62,7 @@ export { captionerJob, ensureEvaluation, evaluateSplit } from './train/job';
 export { resolveBertModel } from './train/word-setup';
 export { loadConfigDataset } from './train/setup';
 export { trainRuns } from './train/parallel';
-export { summariseArms, summaryRows, spreadOf, formatSpread, testMetric, bestEpochValue } from './train/ablations';
+export { summariseArms, summaryRows, spreadOf, formatSpread, testMetric, bestEpochValue, teacherForcedValue } from './train/ablations';
 export type { AblationArm, ArmSummary, Spread, RunReader } from './train/ablations';
 export { ablationFigure } from './viz/ablation-figures';
 export { ablationPlans, ablationStudies, reportModels, REFERENCE_ARM, WORD_INPUTS_STUDY } from './train/ablation-plans';

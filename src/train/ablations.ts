@@ -55,7 +55,22 @@ export function testMetric(name: string, beam: number, split: 'val' | 'test' = '
   return (run) => run.summary.metrics.find((m) => m.name === name && m.split === split && m.protocol === 'free-running' && m.beam === beam)?.value ?? NaN;
 }
 
-/** A per-epoch validation value at the run's best epoch (e.g. 'val_loss', 'val_tf_bleu4'). */
+/**
+ * A teacher-forced validation value (e.g. 'val_loss', 'val_tf_bleu4') at the epoch of the
+ * lowest teacher-forced validation loss: the epoch that protocol would select (the early-
+ * stopping epoch is chosen by free-running BLEU-4; see src/train/protocols.ts).
+ */
+export function teacherForcedValue(key: string): RunReader {
+  return (run) => {
+    const epochs = run.history().filter((r) => r.kind === 'epoch' && typeof r.val_loss === 'number');
+    if (epochs.length === 0) return NaN;
+    const lowest = epochs.reduce((a, b) => ((b.val_loss as number) < (a.val_loss as number) ? b : a));
+    const value = lowest[key];
+    return typeof value === 'number' ? value : NaN;
+  };
+}
+
+/** A per-epoch value at the run's best epoch by its early-stopping metric. */
 export function bestEpochValue(key: string): RunReader {
   return (run) => {
     const epochs = run.history().filter((r) => r.kind === 'epoch');

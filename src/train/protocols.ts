@@ -5,11 +5,15 @@
  * scored by the COCO caption toolkit on the test split).
  *
  *   const rows = await protocolTable([{ label: 'baseline', run, config }, { label: 'BERT', run: bertRun, config: bertConfig }]);
- *   rows[1].teacherForced.loss;            // at the best epoch (the checkpoint that is evaluated)
+ *   rows[1].teacherForced.loss;            // at its epoch of lowest teacher-forced validation loss
  *   rows[1].freeRunning[3]['BLEU-4'];      // test, beam 3
  *
- * Teacher-forced numbers come from the run's per-epoch validation records; free-running ones
- * from its summary, decoded from the best checkpoint first when missing (ensureEvaluation).
+ * Each protocol picks its own epoch, as a study using only that protocol would: teacher-forced
+ * numbers are those of the epoch with the lowest teacher-forced validation loss (from the
+ * run's per-epoch records); free-running ones come from the checkpoint kept by early stopping
+ * on free-running validation BLEU-4 (from the summary, decoded first when missing). For a
+ * model whose free-running BLEU never improves (BERT over whole captions) the two differ most:
+ * early stopping keeps its first epoch while its teacher-forced loss goes on falling.
  */
 import type { CaptionerConfig } from '../model/config';
 import type { Run } from '../tracking';
@@ -20,11 +24,11 @@ export const TABLE_METRICS = ['BLEU-1', 'BLEU-2', 'BLEU-3', 'BLEU-4', 'ROUGE-L',
 export interface ProtocolRow {
   label: string;
   run: string;
-  /** Epochs trained, and the best one (from 0) by the early-stopping metric. */
+  /** Epochs trained, and the best one (from 0) by the early-stopping metric (free-running val BLEU-4). */
   epochs: number;
   bestEpoch: number;
-  /** The report's protocol, on the validation split at the best epoch; `minLoss` over all epochs. */
-  teacherForced: { loss: number; bleu4: number; minLoss: number };
+  /** The report's protocol on the validation split, at `epoch`: the epoch of the lowest loss (`loss` = `minLoss`). */
+  teacherForced: { loss: number; bleu4: number; minLoss: number; epoch: number };
   /** Test split, by beam size: BLEU-1..4, ROUGE-L, CIDEr-D (0-1; CIDEr-D x10). */
   freeRunning: Record<number, Record<string, number>>;
 }
@@ -46,7 +50,7 @@ export async function protocolTable(
     const epochs = run.history().filter((r) => r.kind === 'epoch' && typeof r.val_loss === 'number');
     if (epochs.length === 0) throw new Error(`run ${run.id} (${label}) has no validation epochs`);
     const bestEpoch = run.summary.best?.epoch ?? epochs.length - 1;
-    const best = epochs.find((r) => r.epoch === bestEpoch) ?? epochs[epochs.length - 1];
+    const lowest = epochs.reduce((a, b) => (numberOf(b.val_loss, 'val_loss', run.id) < numberOf(a.val_loss, 'val_loss', run.id) ? b : a));
     const freeRunning: Record<number, Record<string, number>> = {};
     for (const beam of beams) {
       const metrics = await ensureEvaluation(run, config, { split, beam });
@@ -56,11 +60,12 @@ export async function protocolTable(
       label,
       run: run.id,
       epochs: epochs.length,
-      bestEpoch: best.epoch,
+      bestEpoch,
       teacherForced: {
-        loss: numberOf(best.val_loss, 'val_loss', run.id),
-        bleu4: numberOf(best.val_tf_bleu4, 'val_tf_bleu4', run.id),
-        minLoss: Math.min(...epochs.map((r) => numberOf(r.val_loss, 'val_loss', run.id))),
+        loss: numberOf(lowest.val_loss, 'val_loss', run.id),
+        bleu4: numberOf(lowest.val_tf_bleu4, 'val_tf_bleu4', run.id),
+        minLoss: numberOf(lowest.val_loss, 'val_loss', run.id),
+        epoch: lowest.epoch,
       },
       freeRunning,
     });
@@ -102,6 +107,7 @@ export function averageRows(label: string, rows: readonly ProtocolRow[]): { row:
       loss: pick((r) => r.teacherForced.loss)[which],
       bleu4: pick((r) => r.teacherForced.bleu4)[which],
       minLoss: pick((r) => r.teacherForced.minLoss)[which],
+      epoch: pick((r) => r.teacherForced.epoch)[which],
     },
     freeRunning: Object.fromEntries(
       beams.map((beam) => [beam, Object.fromEntries(Object.keys(rows[0].freeRunning[beam]).map((m) => [m, pick((r) => r.freeRunning[beam]?.[m] ?? NaN)[which]]))]),
