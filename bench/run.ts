@@ -8,8 +8,8 @@
  *   features   images per second through the quick profile's MobileNetV2 (bench/features.ts)
  *   metrics    scoreCaptions on a COCO-sized split (bench/metrics.ts)
  *
- * Training, decoding and features run twice: "before" (the plain reference teacher forcing
- * of src/model/reference-teacher-forcing.ts and the stock wasm Identity and transposes,
+ * Training, decoding and features run twice: "before" (the plain teacher forcing, without
+ * the fused kernels, and the stock wasm Identity and transposes,
  * i.e. the code before issue #9) and "after" (what training uses). Both give the same
  * numbers; only the time differs.
  *

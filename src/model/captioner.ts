@@ -143,8 +143,12 @@ export class Captioner {
    * Teacher forcing over a batch: `encoded` rows must already be in the batch's sorted order
    * (`batch.order`). Dropout (rate `dropout`, seeded by `dropoutSeed`) is applied to the
    * stacked hidden states before the output layer; pass rate 0 for validation.
+   * `fusedKernels` (default true) runs each step's LSTM cell and attention context as the
+   * fused wasm kernels of issue #9 (src/model/lstm-cell.ts, attention.ts); false is the plain
+   * path the project trained with before, kept as the bench's "before" and the reference
+   * that test/train/optimised-equivalence.test.ts compares against (same numbers).
    */
-  teacherForce(encoded: EncodedImages, batch: TeacherBatch, options: { dropout: number; dropoutSeed?: number }): TeacherForcing {
+  teacherForce(encoded: EncodedImages, batch: TeacherBatch, options: { dropout: number; dropoutSeed?: number; fusedKernels?: boolean }): TeacherForcing {
     return tf.tidy(() => {
       const { B, T, stepSizes } = batch;
       if (encoded.features.shape[0] !== B) throw new Error(`teacherForce: ${encoded.features.shape[0]} encoded images for ${B} captions`);
@@ -169,7 +173,7 @@ export class Captioner {
           const H = state.h.shape[1];
           state = { h: state.h.slice([0, 0], [Bt, H]), c: state.c.slice([0, 0], [Bt, H]) }; // [Bt, H] x 2
         }
-        const step = this.decoder.step(wordGates.slice([offset, 0], [Bt, G4]), state, rows, { logits: false, training: true });
+        const step = this.decoder.step(wordGates.slice([offset, 0], [Bt, G4]), state, rows, { logits: false, training: options.fusedKernels ?? true });
         state = step.state;
         hs.push(state.h); // [Bt, H]
         alphas.push(Bt === B ? step.alpha : step.alpha.pad([[0, B - Bt], [0, 0]])); // [B, P]

@@ -13,7 +13,6 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { type Captioner, type TeacherBatch } from '../model/captioner';
-import { referenceTeacherForce } from '../model/reference-teacher-forcing';
 
 /** Which teacher forcing computes the logits: the optimised one (default) or the plain reference; same numbers. */
 export type TeacherForcingImplementation = 'optimised' | 'reference';
@@ -30,7 +29,7 @@ export interface LossOptions {
   /** Dropout before the output layer (0 for validation). */
   dropout: number;
   dropoutSeed?: number;
-  /** Default 'optimised' (Captioner.teacherForce); 'reference' is src/model/reference-teacher-forcing.ts. */
+  /** Default 'optimised'; 'reference' is Captioner.teacherForce without the fused kernels (the code before issue #9). */
   implementation?: TeacherForcingImplementation;
 }
 
@@ -52,7 +51,7 @@ export function captionLoss(captioner: Captioner, inputs: tf.Tensor, batch: Teac
     const encoded = captioner.encode(inputs, batch.imageOf); // [B, P, …] in sorted order
     const forcing = { dropout: options.dropout, ...(options.dropoutSeed !== undefined ? { dropoutSeed: options.dropoutSeed } : {}) };
     const implementation = options.implementation ?? 'optimised';
-    const { logits, alphaSum } = implementation === 'reference' ? referenceTeacherForce(captioner, encoded, batch, forcing) : captioner.teacherForce(encoded, batch, forcing); // [N, V], [B, P]
+    const { logits, alphaSum } = captioner.teacherForce(encoded, batch, { ...forcing, fusedKernels: implementation === 'optimised' }); // [N, V], [B, P]
     const [N, V] = logits.shape;
     // Cross-entropy over the real tokens: pick -log p(target) from the flattened [N * V] log-probabilities.
     const logp = tf.logSoftmax(logits).reshape([N * V]); // [N*V]

@@ -1,6 +1,6 @@
 // The optimised training path (Captioner.teacherForce and the wasm speedups of
 // src/compute/wasm-training.ts) gives the same losses as the plain reference
-// (src/model/reference-teacher-forcing.ts with the stock wasm kernels): ten seeded steps,
+// (teacherForce without its fused kernels, on the stock wasm kernels): ten seeded steps,
 // within 1e-5, for every decoder switch, and the same weights after them.
 import { strict as assert } from 'node:assert';
 import { before, describe, test } from 'node:test';
