@@ -166,21 +166,8 @@ export function buildCaptioner(config: CaptionerConfig, data: Pick<PreparedData,
   return new Captioner({ encoder, words, decoder });
 }
 
-/** The trainer's options from a config. */
+/** The trainer's options from a config: its `train` section without epochs and validation, with the dropout rate and seed. */
 export function trainerOptions(config: CaptionerConfig): TrainerOptions {
-  const t = config.train;
-  return {
-    batchSize: t.batchSize,
-    imagesPerBatch: t.imagesPerBatch,
-    learningRate: t.learningRate,
-    encoderLearningRate: t.encoderLearningRate,
-    clip: { ...t.clip },
-    alphaC: t.alphaC,
-    attentionPenalty: t.attentionPenalty,
-    dropout: config.decoder.dropout,
-    bucketByLength: t.bucketByLength,
-    lrDecay: { ...t.lrDecay },
-    earlyStopping: { ...t.earlyStopping },
-    seed: config.seed,
-  };
+  const { epochs: _epochs, validation: _validation, clip, lrDecay, earlyStopping, ...rest } = config.train;
+  return { ...rest, clip: { ...clip }, lrDecay: { ...lrDecay }, earlyStopping: { ...earlyStopping }, dropout: config.decoder.dropout, seed: config.seed };
 }

@@ -23,33 +23,23 @@ import { type ImageInputs, inputTensor } from '../encoders/inputs';
 import { type Captioner, teacherBatch } from '../model/captioner';
 import { Adam, type AdamState } from './adam';
 import { planImageBatches } from './batches';
-import { type AttentionPenaltyReduction, captionLoss, type TeacherForcingImplementation } from './loss';
+import type { TrainConfig } from '../model/config';
+import { captionLoss, type TeacherForcingImplementation } from './loss';
 
 export type ClipMode = 'value' | 'norm' | 'none';
 export const CLIP_MODES: readonly ClipMode[] = ['value', 'norm', 'none'];
 
-export interface TrainerOptions {
-  /** Captions per batch (plain caption batches, as the reference code). */
-  batchSize: number;
-  /** When set, batches are whole images instead: all captions of this many images (batchSize is then unused). */
-  imagesPerBatch: number | null;
-  learningRate: number;
-  /** Learning rate of a trainable encoder's weights; null: the decoder's. */
-  encoderLearningRate: number | null;
-  /** 'value': clamp each gradient element to ±value (reference code); 'norm': rescale to global norm <= value. */
-  clip: { mode: ClipMode; value: number };
-  alphaC: number;
-  attentionPenalty: AttentionPenaltyReduction;
+/**
+ * The trainer's settings: the config's `train` section (src/model/config.ts documents each
+ * key) without what the loop around the trainer decides (epochs, validation), plus the
+ * dropout rate and the seed.
+ */
+export type TrainerOptions = Omit<TrainConfig, 'epochs' | 'validation'> & {
   dropout: number;
-  bucketByLength: boolean;
-  /** lr *= factor each time `patience` more epochs pass without improvement (reference: 0.8 after 8). */
-  lrDecay: { factor: number; patience: number };
-  /** Stop after this many epochs without improvement (reference: 20). */
-  earlyStopping: { patience: number };
   seed: number;
   /** Teacher forcing: 'optimised' (default) or the plain 'reference' (same losses; the bench's "before"). */
   teacherForcing?: TeacherForcingImplementation;
-}
+};
 
 /** One line of the epoch history. */
 export interface EpochRecord {

@@ -9,6 +9,7 @@ import { MemoryInputs } from '../../src/encoders/inputs';
 import { SmallCnn } from '../../src/encoders/small-cnn';
 import { Captioner } from '../../src/model/captioner';
 import { Decoder, type DecoderOptions } from '../../src/model/decoder';
+import type { TrainerOptions } from '../../src/train/trainer';
 
 /** Deterministic values in [-1, 1). */
 export function values(n: number, seed: number): Float32Array {
@@ -77,4 +78,23 @@ export function tinyInputs(kind: 'features' | 'pixels', P = 4, D = 3): MemoryInp
   const shape = kind === 'features' ? [P, D] : [16, 16, 3];
   const n = shape.reduce((a, b) => a * b, 1);
   return new MemoryInputs(kind, shape, new Map(Array.from({ length: 8 }, (_, i) => [i, values(n, 100 + i)])));
+}
+
+/** Trainer options for the tiny dataset: every switch on (encoder lr, clipping, alpha_c, dropout, lr decay), with `overrides`. */
+export function tinyTrainerOptions(overrides: Partial<TrainerOptions> = {}): TrainerOptions {
+  return {
+    batchSize: 5,
+    imagesPerBatch: null,
+    learningRate: 0.01,
+    encoderLearningRate: 0.005,
+    clip: { mode: 'value', value: 5 },
+    alphaC: 1,
+    attentionPenalty: 'sum',
+    dropout: 0.5,
+    bucketByLength: false,
+    lrDecay: { factor: 0.5, patience: 1 },
+    earlyStopping: { patience: 5 },
+    seed: 7,
+    ...overrides,
+  };
 }

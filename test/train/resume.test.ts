@@ -10,26 +10,13 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/compute/backend';
 import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint';
 import { readWeights, Trainer, type TrainerOptions } from '../../src/train/trainer';
-import { tinyCaptioner, tinyDataset, tinyInputs } from '../model/helpers';
+import { tinyCaptioner, tinyDataset, tinyInputs, tinyTrainerOptions } from '../model/helpers';
 
 before(async () => {
   await selectBackend({ force: 'wasm', log: null });
 });
 
-const OPTIONS: TrainerOptions = {
-  batchSize: 5,
-  imagesPerBatch: null,
-  learningRate: 0.01,
-  encoderLearningRate: 0.005,
-  clip: { mode: 'value', value: 5 },
-  alphaC: 1,
-  attentionPenalty: 'sum',
-  dropout: 0.5,
-  bucketByLength: false,
-  lrDecay: { factor: 0.5, patience: 1 },
-  earlyStopping: { patience: 5 },
-  seed: 7,
-};
+const OPTIONS = tinyTrainerOptions();
 
 function fresh(cnn: boolean, options: Partial<TrainerOptions> = {}) {
   const data = tinyDataset();
