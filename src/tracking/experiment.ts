@@ -81,6 +81,16 @@ function jobIdentity(job: Pick<TrainingJob<unknown>, 'config' | 'epochs' | 'seed
   return runIdentity({ config: job.config, epochs: job.epochs, seed: job.seed, fingerprints: job.fingerprints });
 }
 
+/**
+ * The finished run `job` maps to, checked as `experiment` checks it before loading, without
+ * training, locking or logging; undefined when there is none (missing or unfinished). A
+ * folder holding another config throws DamagedRunError, as `experiment` would.
+ */
+export function findFinishedRun(job: Pick<TrainingJob<unknown>, 'name' | 'config' | 'epochs' | 'seed' | 'fingerprints'>, options: { root?: string } = {}): Run | undefined {
+  const id = jobRunId(job);
+  return loadFinished(id, runFolder(id, options.root), jobIdentity(job), () => {});
+}
+
 /** Trains, resumes or loads the run of `job`; see the module comment. */
 export function experiment<S>(job: TrainingJob<S>, options: ExperimentOptions = {}): Promise<Run> {
   const identity = jobIdentity(job);

@@ -8,7 +8,7 @@ export type { JsonObject, JsonValue, RunIdentity, RunIdentityInput } from './can
 export { CheckpointReader, CheckpointWriter, listCheckpoints, readCheckpoint } from './checkpoints';
 export type { CheckpointInfo, HostArray } from './checkpoints';
 export { DamagedRunError, RunBusyError, RunFailedError, RunInterruptedError } from './errors';
-export { experiment, jobRunId } from './experiment';
+export { experiment, findFinishedRun, jobRunId } from './experiment';
 export type { ExperimentOptions } from './experiment';
 export { epochSeed } from './job';
 export type { AttentionMap, CaptionResult, EpochContext, Evaluation, RunContext, TrainingJob } from './job';

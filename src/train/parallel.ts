@@ -26,9 +26,8 @@ import { writeFileAtomic } from '../common/atomic-write';
 import { PROJECT_ROOT } from '../common/project';
 import { initBackend } from '../compute/backend';
 import type { CaptionerConfig } from '../model/config';
-import { jobRunId, loadRun, type Run } from '../tracking';
+import { findFinishedRun, loadRun, type Run } from '../tracking';
 import { runFingerprints } from './setup';
-import { finishedRun } from './word-setup';
 
 export interface RunRequest {
   /** Readable prefix of the run id. */
@@ -117,7 +116,12 @@ async function findFinished(requests: readonly RunRequest[], log: (line: string)
     const key = JSON.stringify([config.data, config.encoder, config.words]);
     if (!known.has(key)) known.set(key, runFingerprints(config).catch(() => null));
     const fingerprints = await known.get(key)!;
-    const run = fingerprints ? finishedRun(jobRunId({ name, config, epochs: config.train.epochs, seed: config.seed, fingerprints })) : null;
+    let run: Run | null = null;
+    try {
+      if (fingerprints) run = findFinishedRun({ name, config, epochs: config.train.epochs, seed: config.seed, fingerprints }) ?? null;
+    } catch {
+      // A damaged folder: the training process meets the same error and reports it.
+    }
     if (run) log(`[${name}] loaded run ${run.id}`);
     found.push(run);
   }

@@ -24,7 +24,7 @@ import { LearnedEmbedding } from '../embeddings/learned';
 import { ProjectedWordInputs } from '../embeddings/projected';
 import type { WordInputs } from '../embeddings/word-inputs';
 import type { CaptionerConfig } from '../model/config';
-import { experiment, jobRunId, loadRun, type Run } from '../tracking';
+import { experiment, findFinishedRun, type Run } from '../tracking';
 
 /** Word inputs computed ahead (BERT); null for a learned table. */
 export interface PreparedWords {
@@ -47,6 +47,11 @@ export interface BertModelSource {
   pretraining?: Run;
 }
 
+/** The masked-LM pretraining of the project's own BERT on a dataset's training captions (val captions for its held-out loss). */
+function ownBertJob(dataset: CaptionDataset): ReturnType<typeof bertPretrainingJob> {
+  return bertPretrainingJob({ captions: captionsOfSplit(dataset, 'train'), validation: captionsOfSplit(dataset, 'val') });
+}
+
 /**
  * The config's BERT: for 'pretrain', the project's own small BERT pretrained by masked LM on
  * the dataset's training captions (val captions for its held-out loss) as a run of the run
@@ -56,20 +61,9 @@ export async function resolveBertModel(config: CaptionerConfig, dataset: Caption
   const model = config.words.bert.model;
   if (model !== 'pretrain') return { source: model };
   const log = options.log === undefined ? (line: string) => process.stderr.write(line + '\n') : options.log;
-  const job = bertPretrainingJob({ captions: captionsOfSplit(dataset, 'train'), validation: captionsOfSplit(dataset, 'val') });
-  const run = await experiment(job, log ? { log } : { log: () => {}, progress: 'none' });
+  const run = await experiment(ownBertJob(dataset), log ? { log } : { log: () => {}, progress: 'none' });
   log?.(`BERT: ${run.origin} pretraining run ${run.id}`);
   return { source: bertModelDir(run.dir), pretraining: run };
-}
-
-/** A finished run of this id, or null (missing, unfinished or damaged: the caller trains it). */
-export function finishedRun(id: string): Run | null {
-  try {
-    const run = loadRun(id);
-    return run.status.status === 'finished' ? run : null;
-  } catch {
-    return null;
-  }
 }
 
 /**
@@ -81,7 +75,7 @@ export async function bertWordsFingerprint(config: CaptionerConfig, data: { data
   const b = config.words.bert;
   let source = b.model;
   if (b.model === 'pretrain') {
-    const run = finishedRun(jobRunId(bertPretrainingJob({ captions: captionsOfSplit(data.dataset, 'train'), validation: captionsOfSplit(data.dataset, 'val') })));
+    const run = findFinishedRun(ownBertJob(data.dataset));
     if (!run) return null;
     source = bertModelDir(run.dir);
   }
