@@ -9,7 +9,7 @@
  * The spread is the sample standard deviation (n - 1; 0 for one seed, shown as "n=1"), so
  * a reader sees at once which differences are larger than the seed-to-seed noise.
  */
-import type { Run } from '../tracking';
+import type { MetricRecord, Run } from '../tracking';
 
 export interface AblationArm {
   study: string;
@@ -35,13 +35,24 @@ export interface ArmSummary {
 /** Reads one number from a finished run (NaN when it has none). */
 export type RunReader = (run: Run) => number;
 
-/** Mean and sample standard deviation of finite values. */
+/** Mean and sample standard deviation (0 for one value; the mean of none is NaN). */
+export function meanAndSd(values: readonly number[]): { mean: number; sd: number } {
+  const n = values.length;
+  const mean = n === 0 ? NaN : values.reduce((s, v) => s + v, 0) / n;
+  const sd = n < 2 ? 0 : Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1));
+  return { mean, sd };
+}
+
+/** Mean and sample standard deviation of the finite values (a run without the number is left out). */
 export function spreadOf(values: readonly number[]): Spread {
   const finite = values.filter((v) => Number.isFinite(v));
-  const n = finite.length;
-  const mean = n === 0 ? NaN : finite.reduce((s, v) => s + v, 0) / n;
-  const sd = n < 2 ? 0 : Math.sqrt(finite.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1));
-  return { mean, sd, n, values: finite };
+  return { ...meanAndSd(finite), n: finite.length, values: finite };
+}
+
+/** The epoch record with the lowest teacher-forced validation loss: the epoch that protocol would select; undefined without validation epochs. */
+export function lowestLossEpoch(run: Pick<Run, 'history'>): MetricRecord | undefined {
+  const epochs = run.history().filter((r) => r.kind === 'epoch' && typeof r.val_loss === 'number');
+  return epochs.length === 0 ? undefined : epochs.reduce((a, b) => ((b.val_loss as number) < (a.val_loss as number) ? b : a));
 }
 
 /** "0.4512 ± 0.0120 (n=2)". */
@@ -62,10 +73,7 @@ export function testMetric(name: string, beam: number, split: 'val' | 'test' = '
  */
 export function teacherForcedValue(key: string): RunReader {
   return (run) => {
-    const epochs = run.history().filter((r) => r.kind === 'epoch' && typeof r.val_loss === 'number');
-    if (epochs.length === 0) return NaN;
-    const lowest = epochs.reduce((a, b) => ((b.val_loss as number) < (a.val_loss as number) ? b : a));
-    const value = lowest[key];
+    const value = lowestLossEpoch(run)?.[key];
     return typeof value === 'number' ? value : NaN;
   };
 }

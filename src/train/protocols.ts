@@ -17,6 +17,7 @@
  */
 import type { CaptionerConfig } from '../model/config';
 import type { Run } from '../tracking';
+import { lowestLossEpoch, meanAndSd } from './ablations';
 import { ensureEvaluation } from './job';
 
 export const TABLE_METRICS = ['BLEU-1', 'BLEU-2', 'BLEU-3', 'BLEU-4', 'ROUGE-L', 'CIDEr-D'] as const;
@@ -50,7 +51,7 @@ export async function protocolTable(
     const epochs = run.history().filter((r) => r.kind === 'epoch' && typeof r.val_loss === 'number');
     if (epochs.length === 0) throw new Error(`run ${run.id} (${label}) has no validation epochs`);
     const bestEpoch = run.summary.best?.epoch ?? epochs.length - 1;
-    const lowest = epochs.reduce((a, b) => (numberOf(b.val_loss, 'val_loss', run.id) < numberOf(a.val_loss, 'val_loss', run.id) ? b : a));
+    const lowest = lowestLossEpoch(run)!; // there are validation epochs (checked above)
     const freeRunning: Record<number, Record<string, number>> = {};
     for (const beam of beams) {
       const metrics = await ensureEvaluation(run, config, { split, beam });
@@ -91,12 +92,7 @@ export function protocolTableRows(rows: readonly ProtocolRow[], options: { beams
 /** Several seeds of one model as one row of means, with the seed-to-seed standard deviation of each number. */
 export function averageRows(label: string, rows: readonly ProtocolRow[]): { row: ProtocolRow; sd: ProtocolRow; seeds: number } {
   if (rows.length === 0) throw new Error(`averageRows ${label}: no rows`);
-  const stat = (values: number[]) => {
-    const mean = values.reduce((s, v) => s + v, 0) / values.length;
-    const sd = values.length < 2 ? 0 : Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1));
-    return { mean, sd };
-  };
-  const pick = (f: (r: ProtocolRow) => number) => stat(rows.map(f));
+  const pick = (f: (r: ProtocolRow) => number) => meanAndSd(rows.map(f));
   const beams = Object.keys(rows[0].freeRunning).map(Number);
   const make = (which: 'mean' | 'sd'): ProtocolRow => ({
     label,
