@@ -12,7 +12,7 @@
 import type { CaptionDataset } from '../data/dataset';
 import { imagePath } from '../data/dataset';
 import { imageDataUri } from '../data/images';
-import { computeCaptionMetrics, type ImageId, type MetricName } from '../metrics';
+import { computeCaptionMetrics, type ImageId, type MetricFamily, type MetricName } from '../metrics';
 import type { Run } from '../tracking';
 import type { CaptionComparisonItem } from '../viz/caption-figures';
 
@@ -24,6 +24,11 @@ export interface ScoredImage {
   score: number;
   captions: { model: string; text: string; score: number }[];
   references: string[];
+}
+
+/** The family to ask the scorer for to get a metric (BLEU-1..4 come from 'BLEU'). */
+function familyOf(metric: MetricName): MetricFamily {
+  return metric.startsWith('BLEU-') ? 'BLEU' : (metric as MetricFamily);
 }
 
 /** Every test image scored per model; sorted best first by the mean over models. */
@@ -42,7 +47,7 @@ export function scoreImages(dataset: Pick<CaptionDataset, 'images'>, models: rea
       if (i === undefined) throw new Error(`run ${run.id} (${label}): image id ${id} of its ${split} captions is not in the dataset`);
       references.set(id, dataset.images[i].captions.map((c) => c.raw));
     }
-    const scores = computeCaptionMetrics(references, hypotheses, { split, protocol: 'free-running', metrics: [metric === 'ROUGE-L' ? 'ROUGE-L' : metric === 'CIDEr-D' ? 'CIDEr-D' : 'BLEU'] });
+    const scores = computeCaptionMetrics(references, hypotheses, { split, protocol: 'free-running', metrics: [familyOf(metric)] });
     return { label, hypotheses, score: new Map(scores.perImage.map((s) => [s.imageId, s.scores[metric] ?? NaN])) };
   });
   const ids = [...perModel[0].hypotheses.keys()].filter((id) => perModel.every((m) => m.hypotheses.has(id)));
