@@ -16,15 +16,24 @@ import { projectPath } from '../common/project';
 import { initBackend } from '../compute/backend';
 import type { CaptionDataset } from '../data/dataset';
 import type { EncodedCaptions, Vocabulary } from '../data/vocabulary';
+import type * as Bert from '../embeddings/bert';
 import { BertWordInputs } from '../embeddings/bert/bert-word-inputs';
-import { BertEmbedder } from '../embeddings/bert/embedder';
-import { bertModelDir, bertPretrainingJob } from '../embeddings/bert/pretrain-job';
-import { captionsOfSplit } from '../embeddings/bert/quick';
+import type { BertEmbedder } from '../embeddings/bert/embedder';
 import { LearnedEmbedding } from '../embeddings/learned';
 import { ProjectedWordInputs } from '../embeddings/projected';
 import type { WordInputs } from '../embeddings/word-inputs';
 import type { CaptionerConfig } from '../model/config';
 import { experiment, findFinishedRun, type Run } from '../tracking';
+
+/**
+ * The BERT module, loaded on first use: it brings transformers.js and ONNX Runtime (about half a
+ * second at start-up), which commands and configs without BERT never need. `require`, not
+ * `import()`: the `captioning` binary registers TypeScript for CommonJS loading only.
+ */
+function bert(): typeof Bert {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../embeddings/bert') as typeof Bert;
+}
 
 /** Word inputs computed ahead (BERT); null for a learned table. */
 export interface PreparedWords {
@@ -48,7 +57,8 @@ export interface BertModelSource {
 }
 
 /** The masked-LM pretraining of the project's own BERT on a dataset's training captions (val captions for its held-out loss). */
-function ownBertJob(dataset: CaptionDataset): ReturnType<typeof bertPretrainingJob> {
+function ownBertJob(dataset: CaptionDataset): ReturnType<typeof Bert.bertPretrainingJob> {
+  const { bertPretrainingJob, captionsOfSplit } = bert();
   return bertPretrainingJob({ captions: captionsOfSplit(dataset, 'train'), validation: captionsOfSplit(dataset, 'val') });
 }
 
@@ -63,7 +73,7 @@ export async function resolveBertModel(config: CaptionerConfig, dataset: Caption
   const log = options.log === undefined ? (line: string) => process.stderr.write(line + '\n') : options.log;
   const run = await experiment(ownBertJob(dataset), log ? { log } : { log: () => {}, progress: 'none' });
   log?.(`BERT: ${run.origin} pretraining run ${run.id}`);
-  return { source: bertModelDir(run.dir), pretraining: run };
+  return { source: bert().bertModelDir(run.dir), pretraining: run };
 }
 
 /**
@@ -77,11 +87,11 @@ export async function bertWordsFingerprint(config: CaptionerConfig, data: { data
   if (b.model === 'pretrain') {
     const run = findFinishedRun(ownBertJob(data.dataset));
     if (!run) return null;
-    source = bertModelDir(run.dir);
+    source = bert().bertModelDir(run.dir);
   }
   let embedder: BertEmbedder;
   try {
-    embedder = await BertEmbedder.load(source, { layer: b.layer === null ? 'last' : b.layer, alignment: b.alignment, segmentId: b.segmentId, log: null });
+    embedder = await bert().BertEmbedder.load(source, { layer: b.layer === null ? 'last' : b.layer, alignment: b.alignment, segmentId: b.segmentId, log: null });
   } catch {
     return null;
   }
@@ -104,7 +114,7 @@ export async function prepareWordInputs(
   await initBackend();
   const b = words.bert;
   const { source, pretraining } = await resolveBertModel(config, data.dataset, { log });
-  const embedder = await BertEmbedder.load(source, { layer: b.layer === null ? 'last' : b.layer, alignment: b.alignment, segmentId: b.segmentId, log });
+  const embedder = await bert().BertEmbedder.load(source, { layer: b.layer === null ? 'last' : b.layer, alignment: b.alignment, segmentId: b.segmentId, log });
   let reported = 0;
   const inputs = await BertWordInputs.create(embedder, data.vocab, {
     mode: b.mode,
