@@ -12,7 +12,7 @@
 import { Command, Option } from 'commander';
 
 import { flattenConfig } from '../tracking/canonical';
-import { runTable, type CompareFilter } from '../tracking/compare';
+import { runTable, stopLabel, type CompareFilter } from '../tracking/compare';
 import { exportMlflow } from '../tracking/mlflow';
 import { formatDuration } from '../tracking/progress';
 import { protocolLabel, RUN_STATUSES, type RunStatus } from '../tracking/records';
@@ -43,11 +43,13 @@ function listCommand(print: Print): Command {
         e.id,
         e.problem ? 'damaged' : e.lockedBy ? `${e.status} (pid ${e.lockedBy.pid})` : e.status,
         e.summary ? `${e.summary.epochs.completed}/${e.summary.epochs.planned}` : e.statusRecord ? `${e.statusRecord.epochsCompleted}/${e.statusRecord.epochsPlanned}` : '',
+        e.summary?.epochs.best !== undefined ? e.summary.epochs.best + 1 : '',
+        e.summary?.stop ? stopLabel(e.summary.stop) : e.statusRecord?.stop ? stopLabel(e.statusRecord.stop) : '',
         e.summary ? formatDuration(e.summary.trainingSeconds) : '',
         e.summary?.updatedAt ?? e.statusRecord?.updatedAt ?? '',
         e.problem ?? e.statusRecord?.error?.message ?? '',
       ]);
-      print(textTable({ columns: ['id', 'status', 'epochs', 'training', 'updated', 'problem'], rows }, { maxRows: 1000, maxColumnWidth: 100 }));
+      print(textTable({ columns: ['id', 'status', 'epochs', 'best', 'stop', 'training', 'updated', 'problem'], rows }, { maxRows: 1000, maxColumnWidth: 100 }));
     });
 }
 
@@ -70,7 +72,9 @@ function showCommand(print: Print): Command {
       const lines = [
         `run       ${run.id}`,
         `folder    ${run.dir}`,
-        `status    ${status.status}, ${status.epochsCompleted}/${status.epochsPlanned} epochs, ${formatDuration(summary.trainingSeconds)} of training`,
+        `status    ${status.status}, ${status.epochsCompleted}/${status.epochsPlanned} epochs trained${summary.stop ? ` (${stopLabel(summary.stop)}${summary.stop.detail ? `: ${summary.stop.detail}` : ''})` : ''}, ${formatDuration(summary.trainingSeconds)} of training`,
+        ...(summary.epochs.best !== undefined ? [`best      epoch ${summary.epochs.best + 1}: train and val metrics below are this epoch's, test metrics were decoded from its checkpoint`] : []),
+        ...(run.config.aliases && run.config.aliases.length > 1 ? [`names     ${run.config.aliases.join(', ')}`] : []),
         `backend   ${summary.backend}${env ? ` (tfjs ${env.backend.tfjsVersion}, ${env.hostname})` : ''}`,
         `git       ${summary.git.commit}${summary.git.dirty === true ? ' (uncommitted changes)' : ''}`,
         `seed      ${summary.seed}`,

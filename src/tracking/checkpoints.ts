@@ -26,6 +26,7 @@ import * as path from 'path';
 import type { JsonValue, RunIdentity } from './canonical';
 import { DamagedRunError } from './errors';
 import { readJsonIfExists, writeJson } from './files';
+import type { StopRecord } from './records';
 
 export const CHECKPOINT_SIDECAR = 'checkpoint.json';
 
@@ -66,6 +67,8 @@ export interface CheckpointInfo {
   metrics: Record<string, number | null>;
   /** The best epoch so far (its index from 0; its checkpoint is epoch-<index + 1>). */
   best?: { metric: string; mode: 'min' | 'max'; value: number; epoch: number };
+  /** Set on the last checkpoint of a run the job stopped early: a resume trains no further epoch. */
+  stop?: StopRecord;
   optimizers: Record<string, OptimizerRecord>;
   /** The job's own JSON state (schedules, early-stopping counters, …). */
   state?: JsonValue;

@@ -11,14 +11,15 @@
  *   const small = await lab.compareRuns({ where: { 'model.hidden': (h) => Number(h) <= 256 } });
  *
  * Only finished runs unless `status` says otherwise; damaged folders never (`listRuns` shows
- * them). Fixed columns come first: id, name, status, backend, epochs, seed, training_s. A config
+ * them). Fixed columns come first: id, name, status, backend, epochs (trained), best_epoch
+ * (1-based: the epoch whose checkpoint gave the test numbers), stop, seed, training_s. A config
  * key that collides with one of them is prefixed `config.`. `compareRuns` returns a danfojs
  * DataFrame (loaded on first use); `runTable` the same rows as plain objects.
  */
 import type { DataFrame } from 'danfojs-node';
 
 import { flattenConfig } from './canonical';
-import { metricColumn } from './records';
+import { metricColumn, type StopRecord } from './records';
 import { listRuns, type RunEntry, type RunFilter } from './store';
 
 export type Cell = string | number | boolean | null;
@@ -42,8 +43,13 @@ export interface CompareFilter extends RunFilter {
   columns?: string[];
 }
 
-export const FIXED_COLUMNS = ['id', 'name', 'status', 'backend', 'epochs', 'seed', 'training_s'] as const;
+export const FIXED_COLUMNS = ['id', 'name', 'status', 'backend', 'epochs', 'best_epoch', 'stop', 'seed', 'training_s'] as const;
 export const LONG_COLUMNS = ['id', 'name', 'status', 'metric', 'split', 'protocol', 'beam', 'implementation', 'value', 'epoch'] as const;
+
+/** `planned`, `early stop @ 7`, `interrupted @ 3`. */
+export function stopLabel(stop: StopRecord): string {
+  return stop.reason === 'planned' ? 'planned' : `${stop.reason === 'early-stop' ? 'early stop' : 'interrupted'} @ ${stop.epochs}`;
+}
 
 function fixedCells(entry: RunEntry): Row {
   const s = entry.summary;
@@ -52,7 +58,10 @@ function fixedCells(entry: RunEntry): Row {
     name: s?.name ?? null,
     status: entry.problem ? 'damaged' : entry.status,
     backend: s?.backend ?? null,
+    // Epochs trained (of those planned), the best epoch (1-based, the checkpoint the test numbers come from), why it stopped.
     epochs: s ? s.epochs.completed : entry.statusRecord?.epochsCompleted ?? null,
+    best_epoch: s?.epochs.best !== undefined ? s.epochs.best + 1 : null,
+    stop: s?.stop ? stopLabel(s.stop) : null,
     seed: s?.seed ?? null,
     training_s: s ? Math.round(s.trainingSeconds * 10) / 10 : null,
   };

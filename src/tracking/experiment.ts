@@ -2,7 +2,10 @@
  * `experiment(job)`: the run store's one entry point for training (DESIGN.md, "Runs and
  * caching"). It returns the run of the job's config, and trains only what is not known yet:
  *
- * - finished run with this id: loaded, checked, returned (no training; `force` retrains);
+ * - finished run with this content: loaded, checked, returned (no training; `force` retrains).
+ *   Identity is the content (config, epochs, seed, data fingerprints), not the name: the
+ *   folder is named `<first name>-<hash of the content>`, and the same content asked for
+ *   under another name is the same run (that name is recorded in config.json's `aliases`);
  * - interrupted run (status `interrupted`, or `running` with no live lock owner), or a
  *   failed one: resumed from its last checkpoint (a failed one is retried, saying so);
  *   metrics.jsonl lines after that checkpoint are dropped, as the epochs are trained again;
@@ -12,7 +15,11 @@
  * waits for the lock and then loads the finished run (`onBusy: 'fail'` throws RunBusyError
  * instead). In one process, concurrent calls for one run share one training.
  *
- * Every epoch ends with a checkpoint; SIGINT during training stops after the current epoch's
+ * Every epoch ends with a checkpoint. Training ends when the planned epochs are reached, when
+ * the job stops early (`ctx.stopEarly`: the loop ends there, so no record or checkpoint exists
+ * past the last trained epoch), or on SIGINT; status.json and the summary say which (`stop`).
+ * The summary's train and validation metrics are the best epoch's (the checkpoint the test
+ * evaluation decodes from), each labelled with its epoch. SIGINT during training stops after the current epoch's
  * checkpoint and marks the run interrupted (RunInterruptedError); a second SIGINT, where
  * nothing else listens for it, marks the run interrupted and exits at once (exit code 130),
  * leaving the last epoch's checkpoint. An error in the job marks the run failed, with the
@@ -24,14 +31,14 @@ import * as path from 'path';
 
 import { initBackend, type BackendChoice } from '../compute/backend';
 import { writeAttention, writeCaptions } from './artifacts';
-import { canonicalJson, identityHash, runIdentity, slugify, type RunIdentity } from './canonical';
+import { assertRunId, canonicalJson, identityHash, runIdentity, RUN_ID_PATTERN, slugify, type RunIdentity } from './canonical';
 import { CheckpointReader, checkpointName, listCheckpoints, pruneCheckpoints, writeCheckpoint, type CheckpointInfo } from './checkpoints';
 import { runEnvironment } from './environment';
 import { DamagedRunError, RunFailedError, RunInterruptedError } from './errors';
 import { readJsonIfExists, readJsonLines, writeJson, writeJsonSync } from './files';
 import { epochSeed, type EpochContext, type Evaluation, type RunContext, type TrainingJob } from './job';
 import { acquireLock, type LockHandle } from './lock';
-import { runFolder, RUN_FILES } from './paths';
+import { runFolder, RUN_FILES, runsFolder } from './paths';
 import { createProgress, formatDuration, type ProgressMode } from './progress';
 import {
   checkConfig,
@@ -44,6 +51,7 @@ import {
   type MetricRecord,
   type RunMetric,
   type StatusRecord,
+  type StopRecord,
   type SummaryRecord,
 } from './records';
 import { Run } from './run';
@@ -72,9 +80,62 @@ export interface ExperimentOptions {
 const RESERVED_KEYS = new Set(['kind', 'step', 'epoch', 'time']);
 const inFlight = new Map<string, Promise<Run>>();
 
-/** The run id a job maps to: `<slug of name>-<hash of its identity>`. */
-export function jobRunId(job: Pick<TrainingJob<unknown>, 'name' | 'config' | 'epochs' | 'seed' | 'fingerprints'>): string {
-  return `${slugify(job.name)}-${identityHash(jobIdentity(job))}`;
+type JobContent = Pick<TrainingJob<unknown>, 'name' | 'config' | 'epochs' | 'seed' | 'fingerprints'>;
+
+/** Claim files `runs/.ids/<hash>` hold the folder id of each content hash. */
+const CLAIMS_FOLDER = '.ids';
+
+/**
+ * The folder id the store already has for a content hash: its claim file, else a folder
+ * `<any name>-<hash>` (runs made before claims); undefined when the content is new.
+ */
+function existingRunId(hash: string, root?: string): string | undefined {
+  const folder = runsFolder(root);
+  const claim = path.join(folder, CLAIMS_FOLDER, hash);
+  const held = readJsonIfExists<{ id?: unknown }>(claim);
+  if (held !== undefined) {
+    if (typeof held.id !== 'string' || !RUN_ID_PATTERN.test(held.id)) throw new DamagedRunError(claim, `field "id" should be a run id, got ${JSON.stringify(held.id)}`);
+    return held.id;
+  }
+  let names: string[];
+  try {
+    names = fs.readdirSync(folder);
+  } catch {
+    return undefined;
+  }
+  return names.filter((n) => RUN_ID_PATTERN.test(n) && n.endsWith(`-${hash}`)).sort()[0];
+}
+
+/**
+ * Claims a content hash for the folder id `id`, atomically (a hard link fails when the claim
+ * exists): two processes asking for the same content under two names at once agree on one
+ * folder. Returns the id that holds the claim, ours or the earlier one.
+ */
+function claimRunId(hash: string, id: string, root?: string): string {
+  assertRunId(id);
+  const folder = path.join(runsFolder(root), CLAIMS_FOLDER);
+  fs.mkdirSync(folder, { recursive: true });
+  const claim = path.join(folder, hash);
+  const temp = `${claim}.${process.pid}.tmp`;
+  fs.writeFileSync(temp, JSON.stringify({ id }) + '\n');
+  try {
+    fs.linkSync(temp, claim);
+    return id;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return existingRunId(hash, root) ?? id;
+  } finally {
+    fs.rmSync(temp, { force: true });
+  }
+}
+
+/**
+ * The run id a job maps to: the folder the store holds for its content (whatever name
+ * trained it), else `<slug of name>-<hash of its identity>`.
+ */
+export function jobRunId(job: JobContent, options: { root?: string } = {}): string {
+  const hash = identityHash(jobIdentity(job));
+  return existingRunId(hash, options.root) ?? `${slugify(job.name)}-${hash}`;
 }
 
 function jobIdentity(job: Pick<TrainingJob<unknown>, 'config' | 'epochs' | 'seed' | 'fingerprints'>): RunIdentity {
@@ -86,18 +147,25 @@ function jobIdentity(job: Pick<TrainingJob<unknown>, 'config' | 'epochs' | 'seed
  * training, locking or logging; undefined when there is none (missing or unfinished). A
  * folder holding another config throws DamagedRunError, as `experiment` would.
  */
-export function findFinishedRun(job: Pick<TrainingJob<unknown>, 'name' | 'config' | 'epochs' | 'seed' | 'fingerprints'>, options: { root?: string } = {}): Run | undefined {
-  const id = jobRunId(job);
-  return loadFinished(id, runFolder(id, options.root), jobIdentity(job), () => {});
+export function findFinishedRun(job: JobContent, options: { root?: string } = {}): Run | undefined {
+  const id = jobRunId(job, options);
+  return loadFinished(id, runFolder(id, options.root), jobIdentity(job), job.name, () => {});
 }
 
 /** Trains, resumes or loads the run of `job`; see the module comment. */
 export function experiment<S>(job: TrainingJob<S>, options: ExperimentOptions = {}): Promise<Run> {
   const identity = jobIdentity(job);
-  const id = `${slugify(job.name)}-${identityHash(identity)}`;
+  const hash = identityHash(identity);
+  const id = existingRunId(hash, options.root) ?? claimRunId(hash, `${slugify(job.name)}-${hash}`, options.root);
   const dir = runFolder(id, options.root);
   const running = inFlight.get(dir);
-  if (running) return running;
+  if (running) {
+    // The same content under another name, asked for while this process trains it: one training, both names kept.
+    return running.then((run) => {
+      recordAlias(dir, run.config, job.name);
+      return run;
+    });
+  }
   const work = runExperiment(job, identity, id, dir, options).finally(() => inFlight.delete(dir));
   inFlight.set(dir, work);
   return work;
@@ -125,18 +193,32 @@ function checkIdentity(dir: string, identity: RunIdentity): ConfigRecord | undef
   return record;
 }
 
-/** The finished run in `dir`, checked; undefined when there is none to load. */
-function loadFinished(id: string, dir: string, identity: RunIdentity, log: (line: string) => void): Run | undefined {
+/** The names a run folder answers to: its first name, then its aliases. */
+function namesOf(record: ConfigRecord): string[] {
+  return [...new Set([record.name, ...(record.aliases ?? [])])];
+}
+
+/** Adds `name` to config.json's aliases when the run is asked for under a new name. */
+function recordAlias(dir: string, record: ConfigRecord, name: string): void {
+  const names = namesOf(record);
+  if (names.includes(name)) return;
+  writeJsonSync(path.join(dir, RUN_FILES.config), { ...record, aliases: [...names, name] });
+}
+
+/** The finished run in `dir`, checked; undefined when there is none to load. `name`: the name it was asked for under. */
+function loadFinished(id: string, dir: string, identity: RunIdentity, name: string, log: (line: string) => void): Run | undefined {
   const statusFile = path.join(dir, RUN_FILES.status);
   const raw = readJsonIfExists(statusFile);
   if (raw === undefined) return undefined;
   const status = checkStatus(statusFile, raw);
   if (status.status !== 'finished') return undefined;
-  checkIdentity(dir, identity);
+  const record = checkIdentity(dir, identity)!;
   const run = new Run(id, dir);
   run.validate();
   const summary = run.summary;
-  log(`[captioning-lab] run ${id}: finished ${summary.updatedAt}, loaded from ${dir} (no training)`);
+  const alias = namesOf(record).includes(name) ? '' : ` (asked for as ${JSON.stringify(name)}: the same content, recorded as an alias)`;
+  recordAlias(dir, record, name);
+  log(`[captioning-lab] run ${id}: finished ${summary.updatedAt}, loaded from ${dir} (no training)${alias}`);
   return run;
 }
 
@@ -150,7 +232,7 @@ async function clearFolder(dir: string): Promise<void> {
 async function runExperiment<S>(job: TrainingJob<S>, identity: RunIdentity, id: string, dir: string, options: ExperimentOptions): Promise<Run> {
   const log = options.log ?? defaultLog;
   if (!options.force) {
-    const loaded = loadFinished(id, dir, identity, log);
+    const loaded = loadFinished(id, dir, identity, job.name, log);
     if (loaded) return loaded;
   }
   await fs.promises.mkdir(dir, { recursive: true });
@@ -158,7 +240,7 @@ async function runExperiment<S>(job: TrainingJob<S>, identity: RunIdentity, id: 
   try {
     if (!options.force) {
       // Another process may have finished it while we waited for the lock.
-      const loaded = loadFinished(id, dir, identity, log);
+      const loaded = loadFinished(id, dir, identity, job.name, log);
       if (loaded) return loaded;
     }
     return await train(job, identity, id, dir, lock, options, log);
@@ -206,14 +288,22 @@ async function findStart(dir: string, identity: RunIdentity, force: boolean, log
   return { previous, reason: `restarted from scratch: ${what}` };
 }
 
-/** Keeps the metrics.jsonl lines of the epochs before `epochs`, dropping a killed writer's torn last line. */
-async function trimMetrics(file: string, epochs: number, log: (line: string) => void): Promise<void> {
+/**
+ * Keeps the metrics.jsonl lines of the epochs before `epochs`, dropping a killed writer's torn
+ * last line; returns the kept epoch records' values by epoch index.
+ */
+async function trimMetrics(file: string, epochs: number, log: (line: string) => void): Promise<Map<number, Record<string, number | null>>> {
   const { records, truncatedTail } = readJsonLines<Record<string, unknown>>(file, { allowTruncatedTail: true });
   if (truncatedTail) log(`[captioning-lab] warning: ${file}: dropped line ${truncatedTail.line} (${truncatedTail.reason}), written when the previous attempt stopped`);
   const kept = records.map((r, i) => checkMetricRecord(file, r, i + 1)).filter((r) => r.epoch < epochs);
   const text = kept.map((r) => JSON.stringify(r) + '\n').join('');
   await fs.promises.writeFile(`${file}.trim.tmp`, text);
   await fs.promises.rename(`${file}.trim.tmp`, file);
+  const byEpoch = new Map<number, Record<string, number | null>>();
+  for (const { kind, step: _step, epoch, time: _time, ...values } of kept) {
+    if (kind === 'epoch') byEpoch.set(epoch, values as Record<string, number | null>);
+  }
+  return byEpoch;
 }
 
 function finiteOrNull(values: Record<string, unknown>, where: string): Record<string, number | null> {
@@ -306,10 +396,21 @@ async function train<S>(
   let step = start.checkpoint?.info.step ?? 0;
   let best = start.checkpoint?.info.best;
   let lastMetrics: Record<string, number | null> | undefined = start.checkpoint?.info.metrics;
-  if (start.checkpoint) await trimMetrics(files.metrics, startEpoch, log);
+  /** Every trained epoch's metrics by index (the summary reads the best epoch's). */
+  const epochMetrics = start.checkpoint ? await trimMetrics(files.metrics, startEpoch, log) : new Map<number, Record<string, number | null>>();
+  /** Set when training has ended: a checkpoint of an early-stopped run says so, and a resume trains no further. */
+  let stop: StopRecord | undefined = start.checkpoint?.info.stop;
 
   const backend = options.backend ?? (await initBackend());
-  const configRecord: ConfigRecord = { id, name: job.name, hash: identityHash(identity), ...identity };
+  const previousRecord = start.checkpoint ? checkIdentity(dir, identity) : undefined;
+  const firstName = previousRecord?.name ?? job.name;
+  const configRecord: ConfigRecord = {
+    id,
+    name: firstName,
+    hash: identityHash(identity),
+    ...identity,
+    aliases: [...new Set([...(previousRecord ? namesOf(previousRecord) : [firstName]), job.name])],
+  };
   await writeJson(files.config, configRecord);
   const environment = runEnvironment(backend, identity.seed);
   await writeJson(files.environment, environment);
@@ -350,6 +451,7 @@ async function train<S>(
       attempt.status = 'interrupted';
       attempt.endedAt = new Date().toISOString();
       status.status = 'interrupted';
+      status.stop = { reason: 'interrupted', epochs: status.epochsCompleted };
       status.updatedAt = attempt.endedAt;
       writeJsonSync(files.status, status);
       lock.release();
@@ -362,15 +464,22 @@ async function train<S>(
   let epoch = startEpoch;
   const trainingStarted = Date.now();
   const previousSeconds = (start.previous?.attempts ?? []).reduce((s, a) => s + (a.trainingSeconds ?? 0), 0);
+  /** The train and validation metrics of the best epoch (the last trained one when the job picks no best), labelled with it. */
+  const epochSummaryMetrics = (): RunMetric[] => {
+    const chosen = best?.epoch ?? status.epochsCompleted - 1;
+    const values = epochMetrics.get(chosen);
+    return values ? labelledMetrics(job, values, chosen) : [];
+  };
   const summaryOf = (statusValue: SummaryRecord['status'], metrics: RunMetric[], evalFiles: string[], error?: ErrorRecord): SummaryRecord => ({
     schema: 'captioning-lab/summary@1',
     id,
-    name: job.name,
+    name: firstName,
     status: statusValue,
     config: identity.config,
     backend: backend.kind,
     metrics,
-    epochs: { planned: identity.epochs, completed: status.epochsCompleted },
+    epochs: { planned: identity.epochs, completed: status.epochsCompleted, ...(best ? { best: best.epoch } : {}) },
+    ...(stop ? { stop } : {}),
     seed: identity.seed,
     fingerprints: identity.fingerprints,
     ...(lastMetrics ? { final: lastMetrics } : {}),
@@ -392,10 +501,13 @@ async function train<S>(
       await job.loadCheckpoint(state, new CheckpointReader(start.checkpoint.dir, start.checkpoint.info), ctx);
     }
 
-    for (epoch = startEpoch; epoch < identity.epochs; epoch++) {
+    if (stop) log(`[captioning-lab] run ${id}: training ended after epoch ${stop.epochs} (${stop.reason}${stop.detail ? `: ${stop.detail}` : ''}); evaluating`);
+    for (epoch = startEpoch; epoch < identity.epochs && !stop; epoch++) {
       phase = `in epoch ${epoch + 1}`;
       const epochStarted = Date.now();
       let stepInEpoch = 0;
+      let stopDetail: string | undefined;
+      let note: string | undefined;
       progress.epochStart(epoch);
       const epochIndex = epoch;
       const epochCtx: EpochContext = {
@@ -415,17 +527,30 @@ async function train<S>(
         get interruptRequested() {
           return watch.requested;
         },
+        stopEarly: (detail) => {
+          stopDetail = detail;
+        },
+        note: (text) => {
+          note = text;
+        },
       };
       const metrics = finiteOrNull(await job.epoch(state, epochCtx), `epoch ${epoch + 1} of run ${id}`);
       writeRecord({ kind: 'epoch', step, epoch, time: Date.now(), ...metrics });
       lastMetrics = metrics;
+      epochMetrics.set(epoch, metrics);
       if (job.best) {
         const value = metrics[job.best.metric];
-        if (typeof value === 'number' && isBetter(job.best.mode, value, best?.value)) best = { ...job.best, value, epoch };
+        if (typeof value !== 'number') {
+          throw new Error(`epoch ${epoch + 1} of run ${id}: the best-epoch metric ${JSON.stringify(job.best.metric)} is ${value === null ? 'not finite' : 'missing'} (got ${Object.keys(metrics).join(', ') || 'no metrics'})`);
+        }
+        if (isBetter(job.best.mode, value, best?.value)) best = { ...job.best, value, epoch };
       }
+      const stopHere: StopRecord | undefined = stopDetail !== undefined ? { reason: 'early-stop', epochs: epoch + 1, detail: stopDetail } : undefined;
       const trainedState = state;
-      await writeCheckpoint(files.checkpoints, { runId: id, epoch: epoch + 1, step, identity, metrics, ...(best ? { best } : {}) }, (writer) =>
-        job.saveCheckpoint(trainedState, writer, ctx),
+      await writeCheckpoint(
+        files.checkpoints,
+        { runId: id, epoch: epoch + 1, step, identity, metrics, ...(best ? { best } : {}), ...(stopHere ? { stop: stopHere } : {}) },
+        (writer) => job.saveCheckpoint(trainedState, writer, ctx),
       );
       await pruneCheckpoints(files.checkpoints, options.keepLast ?? 2, best ? checkpointName(best.epoch + 1) : undefined);
       const seconds = (Date.now() - epochStarted) / 1000;
@@ -433,21 +558,28 @@ async function train<S>(
       attempt.trainingSeconds += seconds;
       status.epochsCompleted = epoch + 1;
       await saveStatus();
-      progress.epochEnd(epoch, metrics, seconds);
-      if (watch.requested && epoch + 1 < identity.epochs) {
+      const marks = [best?.epoch === epoch ? 'best so far' : '', stopHere ? 'early stop' : '', note ?? ''].filter(Boolean).join('; ');
+      progress.epochEnd(epoch, metrics, seconds, marks || undefined);
+      if (stopHere) {
+        stop = stopHere;
+        log(`[captioning-lab] run ${id}: early stop after epoch ${epoch + 1} of ${identity.epochs} (${stopHere.detail}); best epoch ${best ? best.epoch + 1 : '?'}`);
+      } else if (watch.requested && epoch + 1 < identity.epochs) {
         attempt.status = 'interrupted';
         attempt.endedAt = new Date().toISOString();
         status.status = 'interrupted';
+        status.stop = { reason: 'interrupted', epochs: epoch + 1 };
         await saveStatus();
-        await writeJson(files.summary, summaryOf('interrupted', labelledMetrics(job, metrics, epoch), []));
+        await writeJson(files.summary, { ...summaryOf('interrupted', epochSummaryMetrics(), []), stop: status.stop });
         throw new RunInterruptedError(id, epoch + 1, dir);
       }
     }
+    stop ??= { reason: 'planned', epochs: status.epochsCompleted };
+    status.stop = stop;
 
     phase = 'while evaluating';
     const evaluation = job.evaluate ? await job.evaluate(state, ctx) : {};
     const evalFiles = await writeEvaluation(dir, evaluation);
-    const metrics = [...(lastMetrics ? labelledMetrics(job, lastMetrics, identity.epochs - 1) : []), ...(evaluation.metrics ?? [])];
+    const metrics = [...epochSummaryMetrics(), ...(evaluation.metrics ?? [])];
     attempt.status = 'finished';
     attempt.endedAt = new Date().toISOString();
     status.status = 'finished';

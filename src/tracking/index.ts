@@ -22,7 +22,7 @@ export { Run } from './run';
 export type { RunOrigin } from './run';
 export { listRuns, loadRun, readRunEntry, removeRun, resolveRunId } from './store';
 export type { RunEntry, RunFilter } from './store';
-export { compareRuns, runTable, tableOfRuns, shapeTable, toDataFrame } from './compare';
+export { compareRuns, runTable, stopLabel, tableOfRuns, shapeTable, toDataFrame } from './compare';
 export type { CompareFilter, RunTable, Row, Cell } from './compare';
 export { exportMlflow, experimentIdOf, summaryMetricKey } from './mlflow';
 export type { MlflowExport, MlflowExportOptions } from './mlflow';

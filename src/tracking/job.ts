@@ -11,7 +11,7 @@
  *     metricLabels: { val_loss: { name: 'loss', split: 'val', protocol: 'teacher-forced' } },
  *     best: { metric: 'val_loss', mode: 'min' },
  *     init: (ctx) => buildModelAndOptimizer(config, ctx.seed),
- *     epoch: async (state, ctx) => { …; ctx.logStep({ loss }); …; return { loss, val_loss } },
+ *     epoch: async (state, ctx) => { …; ctx.logStep({ loss }); …; if (noProgress) ctx.stopEarly('…'); return { loss, val_loss } },
  *     saveCheckpoint: async (state, w) => { await w.saveTensors('weights', state.weights); await w.saveOptimizer('adam', state.optimizer) },
  *     loadCheckpoint: async (state, r) => { await r.loadTensorsInto('weights', state.weights); await r.loadOptimizer('adam', state.optimizer) },
  *   };
@@ -54,6 +54,13 @@ export interface EpochContext extends RunContext {
   logStep(values: Record<string, number>): number;
   /** True once SIGINT asked training to stop; the store stops after this epoch's checkpoint. */
   readonly interruptRequested: boolean;
+  /**
+   * Ends the run after this epoch (early stopping): the store checkpoints this epoch, trains
+   * no later one, records why in status.json (`stop`), and evaluates. `detail` says why.
+   */
+  stopEarly(detail: string): void;
+  /** A short note appended to this epoch's progress line (e.g. "best so far"). */
+  note(text: string): void;
 }
 
 /** One generated caption, COCO result format. */

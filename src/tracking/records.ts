@@ -80,24 +80,48 @@ export interface AttemptRecord {
   error?: ErrorRecord;
 }
 
+/**
+ * Why training ended: the planned epochs were reached, the job stopped early after epoch
+ * `epochs` (early stopping: no later epoch is trained, recorded or checkpointed), or SIGINT
+ * interrupted it (a rerun resumes).
+ */
+export interface StopRecord {
+  reason: 'planned' | 'early-stop' | 'interrupted';
+  /** Epochs trained when it stopped. */
+  epochs: number;
+  /** The job's words, e.g. "val_bleu4 did not improve for 3 epochs". */
+  detail?: string;
+}
+
+export const STOP_REASONS: readonly StopRecord['reason'][] = ['planned', 'early-stop', 'interrupted'];
+
 /** status.json. */
 export interface StatusRecord {
   schema: 'captioning-lab/status@1';
   id: string;
   status: RunStatus;
   updatedAt: string;
+  /** Epochs trained so far (each has one epoch record in metrics.jsonl and a checkpoint). */
   epochsCompleted: number;
   epochsPlanned: number;
+  /** Why training ended; absent while it runs. */
+  stop?: StopRecord;
   /** The last error, for status 'failed'. */
   error?: ErrorRecord;
   attempts: AttemptRecord[];
 }
 
-/** config.json: the identity that was hashed into the id, plus the readable name. */
+/**
+ * config.json: the identity that was hashed into the id, plus the readable names. The folder
+ * is named after the first name that trained it; the same content asked for under another
+ * name is the same run, and that name is added to `aliases`.
+ */
 export interface ConfigRecord extends RunIdentity {
   id: string;
   name: string;
   hash: string;
+  /** Every name the run was asked for under, the first one included (older runs: absent). */
+  aliases?: string[];
 }
 
 /** summary.json: the contract of DESIGN.md, plus provenance. */
@@ -109,11 +133,18 @@ export interface SummaryRecord {
   config: JsonValue;
   /** The backend kind (node-gpu, node, wasm, cpu); the full choice is in environment.json. */
   backend: string;
+  /**
+   * Test metrics, and the train and validation metrics of the best epoch (each labelled with
+   * its `epoch`): the epoch whose checkpoint the test evaluation decoded from.
+   */
   metrics: RunMetric[];
-  epochs: { planned: number; completed: number };
+  /** Epochs planned and trained; `best` is the best epoch's index (from 0), when the job picks one. */
+  epochs: { planned: number; completed: number; best?: number };
+  /** Why training ended. */
+  stop?: StopRecord;
   seed: number;
   fingerprints: Record<string, string>;
-  /** The last epoch's raw metrics (labelled or not). */
+  /** The last trained epoch's raw metrics (labelled or not). */
   final?: Record<string, number | null>;
   /** The best epoch (index from 0) by the job's chosen metric. */
   best?: { metric: string; mode: 'min' | 'max'; value: number; epoch: number };
@@ -157,7 +188,14 @@ export function checkSummary(file: string, value: unknown): SummaryRecord {
   if (typeof value.backend !== 'string') fail(file, 'backend', 'a string', value.backend);
   if (!Array.isArray(value.metrics)) fail(file, 'metrics', 'an array', value.metrics);
   value.metrics.forEach((m, i) => checkRunMetric(file, m, `metrics[${i}]`));
+  if (value.stop !== undefined) checkStop(file, value.stop, 'stop');
   return value as unknown as SummaryRecord;
+}
+
+function checkStop(file: string, value: unknown, field: string): void {
+  if (!isObject(value)) fail(file, field, 'an object', value);
+  if (!(STOP_REASONS as readonly unknown[]).includes(value.reason)) fail(file, `${field}.reason`, STOP_REASONS.join(' | '), value.reason);
+  if (!Number.isInteger(value.epochs)) fail(file, `${field}.epochs`, 'an integer', value.epochs);
 }
 
 /** Checks status.json. */
@@ -166,6 +204,7 @@ export function checkStatus(file: string, value: unknown): StatusRecord {
   if (!(RUN_STATUSES as readonly string[]).includes(value.status as string)) fail(file, 'status', RUN_STATUSES.join(' | '), value.status);
   if (!Number.isInteger(value.epochsCompleted)) fail(file, 'epochsCompleted', 'an integer', value.epochsCompleted);
   if (!Array.isArray(value.attempts)) fail(file, 'attempts', 'an array', value.attempts);
+  if (value.stop !== undefined) checkStop(file, value.stop, 'stop');
   return value as unknown as StatusRecord;
 }
 
@@ -176,6 +215,9 @@ export function checkConfig(file: string, value: unknown): ConfigRecord {
   if (typeof value.hash !== 'string') fail(file, 'hash', 'a string', value.hash);
   if (!Number.isInteger(value.epochs)) fail(file, 'epochs', 'an integer', value.epochs);
   if (!('config' in value)) fail(file, 'config', 'the run config', undefined);
+  if (value.aliases !== undefined && !(Array.isArray(value.aliases) && value.aliases.every((a) => typeof a === 'string'))) {
+    fail(file, 'aliases', 'an array of names', value.aliases);
+  }
   return value as unknown as ConfigRecord;
 }
 

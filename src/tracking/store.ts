@@ -13,7 +13,7 @@ import { DamagedRunError, RunBusyError } from './errors';
 import { readJsonIfExists } from './files';
 import { isProcessAlive, readLock } from './lock';
 import { resultsRoot, RUN_FILES, runsFolder } from './paths';
-import { checkStatus, checkSummary, type RunStatus, type StatusRecord, type SummaryRecord } from './records';
+import { checkConfig, checkStatus, checkSummary, type RunStatus, type StatusRecord, type SummaryRecord } from './records';
 import { Run } from './run';
 
 /** One entry of a listing. */
@@ -24,6 +24,8 @@ export interface RunEntry {
   status: RunStatus | 'unknown';
   summary?: SummaryRecord;
   statusRecord?: StatusRecord;
+  /** The names the run answers to (config.json: first name, then aliases). */
+  names?: string[];
   /** Why the folder cannot be used (damaged files), when it cannot. */
   problem?: string;
   /** A live process holds the lock (training now). */
@@ -36,9 +38,9 @@ export interface RunFilter {
   root?: string;
   /** Keep runs with these statuses (default: all). */
   status?: RunStatus | RunStatus[];
-  /** Keep runs whose id starts with, or whose name equals, one of these. */
+  /** Keep runs whose id starts with, or whose name or an alias equals, one of these. */
   ids?: string[];
-  /** Keep runs of this job name (e.g. 'baseline'). */
+  /** Keep runs of this job name or alias (e.g. 'baseline'). */
   name?: string;
   /** Keep damaged folders in the listing (default true for list, false for comparisons). */
   includeDamaged?: boolean;
@@ -51,6 +53,12 @@ export function readRunEntry(dir: string): RunEntry {
   const lock = readLock(path.join(dir, RUN_FILES.lock));
   if (lock && lock !== 'unreadable' && isProcessAlive(lock.pid)) entry.lockedBy = { pid: lock.pid, hostname: lock.hostname };
   try {
+    const configFile = path.join(dir, RUN_FILES.config);
+    const rawConfig = readJsonIfExists(configFile);
+    if (rawConfig !== undefined) {
+      const config = checkConfig(configFile, rawConfig);
+      entry.names = [...new Set([config.name, ...(config.aliases ?? [])])];
+    }
     const statusFile = path.join(dir, RUN_FILES.status);
     const rawStatus = readJsonIfExists(statusFile);
     if (rawStatus !== undefined) {
@@ -77,8 +85,9 @@ function matches(entry: RunEntry, filter: RunFilter): boolean {
     const wanted = Array.isArray(filter.status) ? filter.status : [filter.status];
     if (!(wanted as string[]).includes(entry.status)) return false;
   }
-  if (filter.name !== undefined && entry.summary?.name !== filter.name) return false;
-  if (filter.ids && !filter.ids.some((p) => entry.id.startsWith(p) || entry.summary?.name === p)) return false;
+  const names = entry.names ?? (entry.summary ? [entry.summary.name] : []);
+  if (filter.name !== undefined && !names.includes(filter.name)) return false;
+  if (filter.ids && !filter.ids.some((p) => entry.id.startsWith(p) || names.includes(p))) return false;
   return true;
 }
 
