@@ -71,8 +71,18 @@ export async function freeRunningEvaluation(
   const captions = images.map((image, k) => ({ image, imageId: data.dataset.images[image].id, caption: data.vocab.decode(decoded[k].words).join(' '), decoded: decoded[k] }));
   const hypotheses = new Map<ImageId, string>(captions.map((c) => [c.imageId, c.caption]));
   const scores = computeCaptionMetrics(referencesOf(data.dataset, images), hypotheses, { split: settings.split, protocol: 'free-running', beam: settings.beam, metrics: ['BLEU', 'ROUGE-L', 'CIDEr-D'] });
-  const bleu4 = scores.metrics.find((m) => m.name === 'BLEU-4');
-  return { metrics: scores.metrics, bleu4: bleu4 && isMetricScore(bleu4) ? bleu4.value : 0, captions };
+  return { metrics: scores.metrics, bleu4: requiredBleu4(scores.metrics, `free-running ${settings.split} (${images.length} images)`), captions };
+}
+
+/**
+ * BLEU-4 from scored metrics; an error naming the evaluation when the scorer gave none (an
+ * empty split, or no hypothesis): early stopping must never read a missing score as 0.
+ */
+export function requiredBleu4(metrics: readonly MetricEntry[], what: string): number {
+  const bleu4 = metrics.find((m) => m.name === 'BLEU-4');
+  if (!bleu4) throw new Error(`${what}: the scorer returned no BLEU-4 (metrics: ${metrics.map((m) => m.name).join(', ') || 'none'})`);
+  if (!isMetricScore(bleu4)) throw new Error(`${what}: BLEU-4 is unavailable (${JSON.stringify(bleu4)})`);
+  return bleu4.value;
 }
 
 export interface TeacherForcedResult {
@@ -126,7 +136,12 @@ export async function teacherForcedEvaluation(
     });
   }
   const scores = computeCaptionMetrics(references, hypotheses, { split: settings.split, protocol: 'teacher-forced', metrics: ['BLEU'] });
-  const bleu4 = scores.metrics.find((m) => m.name === 'BLEU-4');
   // Loss per batch averaged by tokens: the mean over all real tokens of the split.
-  return { loss: loss / tokens, crossEntropy: crossEntropy / tokens, attention: attention / tokens, metrics: scores.metrics, bleu4: bleu4 && isMetricScore(bleu4) ? bleu4.value : 0 };
+  return {
+    loss: loss / tokens,
+    crossEntropy: crossEntropy / tokens,
+    attention: attention / tokens,
+    metrics: scores.metrics,
+    bleu4: requiredBleu4(scores.metrics, `teacher-forced ${settings.split} (${captions.image.length} captions)`),
+  };
 }

@@ -7,10 +7,15 @@
  *   run.summary.metrics;   // val BLEU-4 (free-running) per epoch, test BLEU-1..4/ROUGE-L/CIDEr-D, attention correctness
  *
  * Each epoch: train (teacher forcing), validate free-running (BLEU-4, the early-stopping
- * metric) and teacher-forced (loss and the report's "BLEU", labelled so), then close the
- * epoch (lr decay on plateau, early stopping). After early stopping the remaining epochs are
- * skipped. `evaluate` decodes the test split free-running with `config.decode` on the best
- * epoch's weights, and on scenes data measures attention correctness.
+ * metric) and teacher-forced (the objective, its cross-entropy part and the report's "BLEU",
+ * labelled so), then close the epoch (lr decay on plateau, early stopping). Early stopping
+ * ends the run in the run store (`ctx.stopEarly`): no later epoch is trained or recorded.
+ * `evaluate` decodes the test split free-running with `config.decode` on the best epoch's
+ * weights, and on scenes data measures attention correctness.
+ *
+ * Loss names: `loss` / `val_loss` are the training objective (cross-entropy per word plus
+ * alpha_c times the doubly stochastic attention term); `cross_entropy` / `val_cross_entropy`
+ * are the cross-entropy per word alone. With alpha_c = 0 the two are equal.
  */
 import { initBackend } from '../compute/backend';
 import { isMetricScore, type MetricEntry } from '../metrics';
@@ -90,8 +95,10 @@ export async function captionerJob(config: CaptionerConfig, options: CaptionerJo
   const valImages = v.images === null ? data.images.val : data.images.val.slice(0, v.images);
   const labels: Record<string, MetricLabel> = {
     loss: { name: 'loss', split: 'train', protocol: 'teacher-forced', implementation: 'captioning-lab' },
+    cross_entropy: { name: 'cross-entropy', split: 'train', protocol: 'teacher-forced', implementation: 'captioning-lab' },
     val_bleu4: { name: 'BLEU-4', split: 'val', protocol: 'free-running', beam: v.beam, implementation: 'coco-caption' },
     val_loss: { name: 'loss', split: 'val', protocol: 'teacher-forced', implementation: 'captioning-lab' },
+    val_cross_entropy: { name: 'cross-entropy', split: 'val', protocol: 'teacher-forced', implementation: 'captioning-lab' },
     val_tf_bleu4: { name: 'BLEU-4', split: 'val', protocol: 'teacher-forced', implementation: 'coco-caption' },
   };
   return {
@@ -111,10 +118,6 @@ export async function captionerJob(config: CaptionerConfig, options: CaptionerJo
 
     epoch: async (state, ctx): Promise<Record<string, number>> => {
       const { trainer, captioner } = state;
-      if (trainer.progress.stopped) {
-        ctx.log(`epoch ${ctx.epoch + 1}: skipped (stopped early after epoch ${trainer.progress.epoch})`);
-        return {};
-      }
       ctx.setSteps(trainer.plan(trainer.progress.epoch).length);
       const record = await trainer.trainEpoch({ onStep: (p) => ctx.logStep({ loss: p.loss }) });
       const free = await freeRunningEvaluation(captioner, data, valImages, { split: 'val', beam: v.beam, maxLength: v.maxLength });
@@ -125,10 +128,11 @@ export async function captionerJob(config: CaptionerConfig, options: CaptionerJo
         attentionPenalty: config.train.attentionPenalty,
       });
       const decision = trainer.endEpoch({ metric: free.bleu4 });
-      ctx.log(
-        `epoch ${ctx.epoch + 1}: train loss ${record.loss.toFixed(3)}; val BLEU-4 ${(free.bleu4 * 100).toFixed(1)} free-running (beam ${v.beam}), ` +
-          `loss ${forced.loss.toFixed(3)} teacher-forced${decision.improved ? '; best so far' : ''}${decision.decayed ? '; lr decayed' : ''}${decision.stopped ? '; early stop' : ''}` +
-          ` — e.g. "${free.captions[0]?.caption ?? ''}"`,
+      if (decision.stopped) {
+        ctx.stopEarly(`val BLEU-4 (free-running, beam ${v.beam}) did not improve for ${config.train.earlyStopping.patience} epoch(s)`);
+      }
+      ctx.note(
+        `${decision.decayed ? 'lr decayed; ' : ''}e.g. "${free.captions[0]?.caption ?? ''}"`,
       );
       return {
         loss: record.loss,
@@ -137,6 +141,7 @@ export async function captionerJob(config: CaptionerConfig, options: CaptionerJo
         lr: record.learningRate,
         val_bleu4: free.bleu4,
         val_loss: forced.loss,
+        val_cross_entropy: forced.crossEntropy,
         val_tf_bleu4: forced.bleu4,
       };
     },

@@ -26,6 +26,9 @@ export interface ScoredImage {
   references: string[];
 }
 
+/** The metrics the in-process scorer computes per image. */
+const SYNCHRONOUS_METRICS: readonly MetricName[] = ['BLEU-1', 'BLEU-2', 'BLEU-3', 'BLEU-4', 'ROUGE-L', 'CIDEr-D'];
+
 /** The family to ask the scorer for to get a metric (BLEU-1..4 come from 'BLEU'). */
 function familyOf(metric: MetricName): MetricFamily {
   return metric.startsWith('BLEU-') ? 'BLEU' : (metric as MetricFamily);
@@ -48,7 +51,18 @@ export function scoreImages(dataset: Pick<CaptionDataset, 'images'>, models: rea
       references.set(id, dataset.images[i].captions.map((c) => c.raw));
     }
     const scores = computeCaptionMetrics(references, hypotheses, { split, protocol: 'free-running', metrics: [familyOf(metric)] });
-    return { label, hypotheses, score: new Map(scores.perImage.map((s) => [s.imageId, s.scores[metric] ?? NaN])) };
+    const score = new Map<ImageId, number>();
+    for (const s of scores.perImage) {
+      const value = s.scores[metric];
+      if (value === undefined || !Number.isFinite(value)) {
+        throw new Error(
+          `scoreImages: no per-image ${metric} for image ${s.imageId} of run ${run.id} (${label}); ` +
+            `per-image scores here come from the in-process scorer (${SYNCHRONOUS_METRICS.join(', ')}): METEOR and SPICE need their Java jars (scoreCaptions)`,
+        );
+      }
+      score.set(s.imageId, value);
+    }
+    return { label, hypotheses, score };
   });
   const ids = [...perModel[0].hypotheses.keys()].filter((id) => perModel.every((m) => m.hypotheses.has(id)));
   const scored = ids.map((id) => {

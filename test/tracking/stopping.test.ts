@@ -115,3 +115,16 @@ test('the same content under another name is the same run: loaded, no second fol
   assert.equal(counters.epochs - before, 3, 'trained once for both names');
   assert.deepEqual(loadRun(a.id, { root }).config.aliases, ['left', 'right']);
 });
+
+test('an epoch without the best-epoch metric fails the run naming the metric (never read as a score of 0)', async () => {
+  const root = path.join(tmp, 'missing-metric');
+  const base = mlpJob({ epochs: 3 });
+  const job: typeof base = {
+    ...base,
+    epoch: async (state, ctx) => {
+      const { val_loss: _dropped, ...rest } = await base.epoch(state, ctx);
+      return rest;
+    },
+  };
+  await assert.rejects(experiment(job, quiet(root)), (e: unknown) => e instanceof RunFailedError && /best-epoch metric "val_loss" is missing/.test(e.message));
+});

@@ -28,3 +28,12 @@ test('images are ranked by the mean per-image score of the models; failures are 
   assert.deepEqual(new Set(picked.failures.map((s) => s.imageId)), new Set([2, 4]), 'the two images nobody captioned right');
   assert.throws(() => scoreImages(dataset, [{ label: 'C', run: fakeRun('c-run', {}) }]), /run c-run \(C\) has no test captions/);
 });
+
+test('a metric the in-process scorer cannot compute per image is an error naming it, not NaN scores in an arbitrary order', () => {
+  const a = fakeRun('a', { 1: 'a red circle', 2: 'a square' });
+  for (const metric of ['METEOR', 'SPICE'] as const) {
+    assert.throws(() => scoreImages(dataset, [{ label: 'A', run: a }], { metric }), new RegExp(`no per-image ${metric} for image \\d+ of run a \\(A\\).*Java`));
+  }
+  // The metrics it does compute still rank images.
+  assert.equal(scoreImages(dataset, [{ label: 'A', run: a }], { metric: 'ROUGE-L' })[0].imageId, 1);
+});

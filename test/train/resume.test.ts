@@ -1,22 +1,48 @@
-// Training: a run interrupted after epoch 2, saved, restored into a fresh model and trained
-// one more epoch equals three uninterrupted epochs; a train step leaks no tensors.
+// Training: the captioner job through the run store (src/train/job.ts checkpoints, the path
+// every real run takes) interrupted after epoch 2 and resumed ends with the weights of three
+// uninterrupted epochs; an early stop ends the run where it stops; a train step leaks no
+// tensors; the Trainer's schedule follows the validation metric.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 
 import { selectBackend } from '../../src/compute/backend';
-import { loadCheckpoint, saveCheckpoint } from '../../src/train/checkpoint';
-import { readWeights, Trainer, type TrainerOptions } from '../../src/train/trainer';
+import { resolveConfig, type CaptionerConfig } from '../../src/model/config';
+import { experiment, RunInterruptedError, type Run } from '../../src/tracking';
+import { captionerJob } from '../../src/train/job';
+import { Trainer, type TrainerOptions } from '../../src/train/trainer';
 import { tinyCaptioner, tinyDataset, tinyInputs, tinyTrainerOptions } from '../model/helpers';
 
+let tmp: string;
 before(async () => {
   await selectBackend({ force: 'wasm', log: null });
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'captioning-resume-'));
 });
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const OPTIONS = tinyTrainerOptions();
+
+/** A small real captioner config: 40 generated scenes, a small CNN, shared data folders. */
+function tinyConfig(train: Record<string, unknown>): CaptionerConfig {
+  return resolveConfig('quick', {
+    data: { dir: path.join(tmp, 'scenes'), scenes: { images: 40, size: 64, seed: 3, occlusion: 0, captionsPerImage: 5 } },
+    encoder: { kind: 'small-cnn', inputSize: 64, normalisation: 'imagenet', cache: { dir: path.join(tmp, 'features'), dtype: 'float16', batchSize: 16 } },
+    decoder: { hidden: 32, attention: 16 },
+    words: { dim: 16 },
+    train: { batchSize: 16, ...train },
+    decode: { beam: 2, maxLength: 12, lengthPenalty: 0 },
+  });
+}
+
+const quiet = (root: string) => ({ root, log: () => {}, progress: 'none' as const });
+
+async function lastWeights(run: Run): Promise<Map<string, Float32Array>> {
+  const arrays = await run.checkpoint('last').loadArrays('trainer');
+  return new Map([...arrays].map(([k, a]) => [k, a.data as Float32Array]));
+}
 
 function fresh(cnn: boolean, options: Partial<TrainerOptions> = {}) {
   const data = tinyDataset();
@@ -26,59 +52,62 @@ function fresh(cnn: boolean, options: Partial<TrainerOptions> = {}) {
   return { captioner, trainer };
 }
 
-/** Trains `epochs` epochs, closing each with a made-up validation metric (so lr decay and best weights are exercised). */
-async function train(trainer: Trainer, epochs: number): Promise<void> {
-  const metrics = [0.3, 0.2, 0.4, 0.1];
-  for (let e = 0; e < epochs; e++) {
-    const epoch = trainer.progress.epoch;
-    await trainer.trainEpoch();
-    trainer.endEpoch({ metric: metrics[epoch] });
-  }
-}
-
 describe('training', () => {
-  for (const cnn of [false, true]) {
-    test(`resume after 2 epochs + 1 equals 3 uninterrupted epochs (${cnn ? 'small CNN on pixels, whole-image batches' : 'cached features'})`, async () => {
-      const a = fresh(cnn);
-      await train(a.trainer, 3);
-      const straight = readWeights(a.captioner.variables());
+  test('the captioner job interrupted after epoch 2 and resumed through the run store equals 3 uninterrupted epochs', async () => {
+    const config = tinyConfig({ epochs: 3 });
+    const straight = await experiment(await captionerJob(config, { log: null }), quiet(path.join(tmp, 'straight')));
 
-      const b = fresh(cnn);
-      await train(b.trainer, 2);
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'captioning-resume-'));
-      await saveCheckpoint(dir, b.trainer.snapshot(), { config: { test: true } });
-      b.trainer.dispose();
-      b.captioner.dispose();
+    const root = path.join(tmp, 'interrupted');
+    const job = await captionerJob(config, { log: null });
+    const interrupting = { ...job, epoch: async (...args: Parameters<typeof job.epoch>) => {
+      const metrics = await job.epoch(...args);
+      if (args[1].epoch === 1) process.emit('SIGINT', 'SIGINT'); // the store stops after this epoch's checkpoint
+      return metrics;
+    } };
+    await assert.rejects(experiment(interrupting, quiet(root)), RunInterruptedError);
+    const resumed = await experiment(await captionerJob(config, { log: null }), quiet(root));
+    assert.equal(resumed.origin, 'resumed');
+    assert.equal(resumed.epochsTrainedNow, 1);
+    assert.equal(resumed.id, straight.id);
 
-      const c = fresh(cnn);
-      const { snapshot, meta } = await loadCheckpoint(dir);
-      assert.deepEqual(meta.config, { test: true });
-      c.trainer.restore(snapshot);
-      assert.equal(c.trainer.progress.epoch, 2);
-      assert.equal(c.trainer.progress.learningRate, 0.005); // decayed once, after epoch 2 (no improvement)
-      await train(c.trainer, 1);
-      const resumed = readWeights(c.captioner.variables());
+    const a = await lastWeights(straight);
+    const b = await lastWeights(resumed);
+    assert.deepEqual([...b.keys()], [...a.keys()], 'the same checkpoint entries (weights, best weights, Adam moments)');
+    let maxDiff = 0;
+    for (const [name, w] of a) {
+      const r = b.get(name)!;
+      assert.equal(r.length, w.length, name);
+      for (let i = 0; i < w.length; i++) maxDiff = Math.max(maxDiff, Math.abs(w[i] - r[i]));
+    }
+    assert.ok(maxDiff <= 1e-6, `weights differ by ${maxDiff}`);
+    const metricsOf = (run: Run) => run.summary.metrics.map((m) => [m.name, m.split, m.protocol, m.beam, m.epoch, Number(m.value.toFixed(6))]);
+    assert.deepEqual(metricsOf(resumed), metricsOf(straight), 'the same summary numbers');
+    assert.deepEqual(resumed.status.stop, { reason: 'planned', epochs: 3 });
+  });
 
-      assert.deepEqual([...resumed.keys()], [...straight.keys()]);
-      let maxDiff = 0;
-      for (const [name, w] of straight) {
-        const r = resumed.get(name)!;
-        for (let i = 0; i < w.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(w.data[i] - r.data[i]));
-      }
-      assert.ok(maxDiff <= 1e-6, `weights differ by ${maxDiff}`);
-      const withoutTimes = (p: typeof a.trainer.progress) => ({ ...p, history: p.history.map((h) => ({ ...h, seconds: 0 })) });
-      assert.deepEqual(withoutTimes(c.trainer.progress), withoutTimes(a.trainer.progress));
-      // The best weights (epoch 3) came through the checkpoint too.
-      c.trainer.restoreBest();
-      a.trainer.restoreBest();
-      for (const [name, w] of readWeights(a.captioner.variables())) assert.deepEqual(readWeights(c.captioner.variables()).get(name)!.data, w.data);
-      fs.rmSync(dir, { recursive: true, force: true });
-      for (const x of [a, c]) {
-        x.trainer.dispose();
-        x.captioner.dispose();
-      }
-    });
-  }
+  test('a quick run with 12 epochs and patience 1 stops early: one validated epoch record per trained epoch, nothing past the stop', async () => {
+    // A learning rate of 1e-9 leaves val BLEU-4 where it is, so the second epoch is no improvement.
+    const config = tinyConfig({ epochs: 12, learningRate: 1e-9, earlyStopping: { patience: 1 } });
+    const run = await experiment(await captionerJob(config, { log: null }), quiet(path.join(tmp, 'early')));
+    const epochs = run.history('epoch');
+    assert.equal(epochs.length, 2, 'two epochs trained');
+    for (const e of epochs) {
+      assert.equal(typeof e.val_bleu4, 'number', `epoch ${e.epoch} has free-running validation BLEU-4`);
+      assert.equal(typeof e.val_loss, 'number');
+      assert.equal(typeof e.val_cross_entropy, 'number');
+    }
+    assert.deepEqual(run.checkpoints().map((c) => c.epoch), [1, 2], 'no checkpoint past the stop');
+    assert.deepEqual(run.status.stop?.reason, 'early-stop');
+    assert.equal(run.status.stop?.epochs, 2);
+    assert.equal(run.summary.epochs.best, 0);
+    const val = run.metric('BLEU-4', { split: 'val', protocol: 'free-running' });
+    assert.equal(val?.epoch, 0);
+    assert.equal(val?.value, epochs[0].val_bleu4, "the summary's validation BLEU-4 is the best epoch's");
+    assert.ok(run.metric('cross-entropy', { split: 'val' }), 'the cross-entropy is logged besides the objective');
+    // Asked for again: loaded as finished.
+    const again = await experiment(await captionerJob(config, { log: null }), quiet(path.join(tmp, 'early')));
+    assert.equal(again.origin, 'loaded');
+  });
 
   test('a training step leaks no tensors; the loss falls', async () => {
     for (const clip of ['value', 'norm', 'none'] as const) {
