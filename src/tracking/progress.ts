@@ -12,7 +12,8 @@ export interface ProgressReporter {
   epochStart(epoch: number): void;
   setSteps(count: number): void;
   step(stepInEpoch: number, values: Record<string, number>): void;
-  epochEnd(epoch: number, metrics: Record<string, number | null>, seconds: number): void;
+  /** Ends an epoch: its one line, with `note` (the job's words, e.g. "best so far") appended. */
+  epochEnd(epoch: number, metrics: Record<string, number | null>, seconds: number, note?: string): void;
 }
 
 /** Seconds as `12.3 s`, `4 min 05 s` or `2 h 03 min`. */
@@ -84,7 +85,7 @@ export function createProgress(options: ProgressOptions): ProgressReporter {
       stream.write(`\r\x1b[Kepoch ${current + 1}/${options.epochs} ${gauge} ${formatMetrics(values)}`);
       drawn = true;
     },
-    epochEnd(epoch, metrics, seconds) {
+    epochEnd(epoch, metrics, seconds, note) {
       clearBar();
       durations.push(seconds);
       if (!lines) return;
@@ -92,7 +93,7 @@ export function createProgress(options: ProgressOptions): ProgressReporter {
       const remaining = options.epochs - (epoch + 1);
       const eta = remaining > 0 ? `; ETA ${formatDuration(mean * remaining)}` : '';
       options.log(
-        `[captioning-lab] ${options.runId} epoch ${epoch + 1}/${options.epochs}: ${formatMetrics(metrics)} (${formatDuration(seconds)}${eta})`,
+        `[captioning-lab] ${options.runId} epoch ${epoch + 1}/${options.epochs}: ${formatMetrics(metrics)} (${formatDuration(seconds)}${eta})${note ? `; ${note}` : ''}`,
       );
     },
   };
