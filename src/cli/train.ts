@@ -14,25 +14,27 @@ import { Command, Option } from 'commander';
 import * as fs from 'fs';
 
 import { formatScoresTable, type MetricEntry } from '../metrics';
-import { PROFILE_NAMES, type ProfileName, parseSettings, resolveConfig, validateConfig, VARIANT_NAMES, VARIANTS, type VariantName } from '../model/config';
+import { BACKEND_KINDS, type BackendKind, initBackend } from '../compute/backend';
+import { type CaptionerConfig, PROFILE_NAMES, type ProfileName, parseSettings, resolveConfig, validateConfig, VARIANT_NAMES, VARIANTS, type VariantName } from '../model/config';
 import { experiment, loadRun, recordEvaluation } from '../tracking';
 import { captionerJob, evaluateSplit } from '../train/job';
+import type { RunRequestFile, TrainChildMessage } from '../train/parallel';
 
-/** A JSON config file as an override; errors name the file. */
-function readConfigFile(file: string): Record<string, unknown> {
+/** A JSON object file (a config override, or a request); errors name the flag and the file. */
+function readConfigFile(file: string, flag = '--config'): Record<string, unknown> {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (error) {
-    throw new Error(`--config ${file}: cannot read it (${(error as Error).message})`);
+    throw new Error(`${flag} ${file}: cannot read it (${(error as Error).message})`);
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new Error(`--config ${file}: not valid JSON (${(error as Error).message})`);
+    throw new Error(`${flag} ${file}: not valid JSON (${(error as Error).message})`);
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`--config ${file}: must hold a JSON object of config keys`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${flag} ${file}: must hold a JSON object`);
   return value as Record<string, unknown>;
 }
 
@@ -40,6 +42,21 @@ function positiveInteger(flag: string, raw: string): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} must be a positive whole number, got ${JSON.stringify(raw)}`);
   return value;
+}
+
+/** A request file of `trainRuns` (parallel.ts): the run's name and its whole resolved config; errors name the file. */
+function readRequestFile(file: string): { name: string; config: CaptionerConfig } {
+  const value = readConfigFile(file, '--request') as Partial<RunRequestFile>;
+  if (value.schema !== 'captioning-lab/run-request@1') throw new Error(`--request ${file}: field "schema" should be "captioning-lab/run-request@1", got ${JSON.stringify(value.schema)}`);
+  if (typeof value.name !== 'string' || value.name === '') throw new Error(`--request ${file}: field "name" should be a non-empty string, got ${JSON.stringify(value.name)}`);
+  return { name: value.name, config: validateConfig(value.config) };
+}
+
+/** Sends a message to the parent process, when there is one (trainRuns forks with an IPC channel). */
+function tellParent(message: TrainChildMessage): Promise<void> {
+  const send = process.send?.bind(process);
+  if (!send || !process.connected) return Promise.resolve();
+  return new Promise((resolve) => send(message, undefined, {}, () => resolve()));
 }
 
 export function trainCommand(): Command {
@@ -50,13 +67,32 @@ export function trainCommand(): Command {
     .option('--config <file>', 'a JSON config (whole or partial), applied after profile and variant, before --set')
     .option('--set <key=value...>', 'override config values, e.g. --set train.epochs=4 decoder.hidden=256', [])
     .option('--name <name>', 'readable prefix of the run id (default: the variant)')
+    .option('--request <file>', 'a whole run request, {schema, name, config} (how trainRuns starts a training process); replaces the options above')
+    .addOption(new Option('--backend <backend>', 'the tfjs backend to use (default: $CAPTIONING_BACKEND, else the fastest that loads)').choices(BACKEND_KINDS))
     .option('--force', 'retrain from scratch even when the run exists')
-    .action(async (options: { profile: ProfileName; variant: VariantName; config?: string; set: string[]; name?: string; force?: boolean }) => {
-      const fromFile = options.config === undefined ? {} : readConfigFile(options.config);
-      const config = resolveConfig(options.profile, VARIANTS[options.variant], fromFile, parseSettings(options.set));
-      const job = await captionerJob(config, { name: options.name ?? options.variant });
-      const run = await experiment(job, { force: options.force ?? false });
-      process.stdout.write(`${run.origin} run ${run.id}\n${run.dir}\n`);
+    .action(async (options: { profile: ProfileName; variant: VariantName; config?: string; set: string[]; name?: string; request?: string; backend?: BackendKind; force?: boolean }) => {
+      try {
+        await initBackend(options.backend ?? null);
+        let config: CaptionerConfig;
+        let name: string;
+        if (options.request !== undefined) {
+          ({ config, name } = readRequestFile(options.request));
+        } else {
+          const fromFile = options.config === undefined ? {} : readConfigFile(options.config);
+          config = resolveConfig(options.profile, VARIANTS[options.variant], fromFile, parseSettings(options.set));
+          name = options.name ?? options.variant;
+        }
+        const job = await captionerJob(config, { name });
+        await tellParent({ kind: 'prepared' });
+        const run = await experiment(job, { force: options.force ?? false });
+        await tellParent({ kind: 'result', id: run.id, dir: run.dir, origin: run.origin });
+        process.stdout.write(`${run.origin} run ${run.id}\n${run.dir}\n`);
+      } catch (error) {
+        await tellParent({ kind: 'error', message: error instanceof Error ? error.message : String(error) });
+        throw error;
+      } finally {
+        if (process.connected) process.disconnect();
+      }
     });
 }
 

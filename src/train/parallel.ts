@@ -1,7 +1,7 @@
 /**
  * Several captioner runs at once, each in its own process: tfjs's wasm and cpu backends use
  * one core per process under Node (FACTS.md §4), so on a CPU machine N processes train N
- * runs in about the time of one. Every process is `captioning train --config … --name …`
+ * runs in about the time of one. Every process is `captioning train --request … --backend …`
  * through the run store, so finished runs are loaded, interrupted ones resumed, and two
  * processes asking for the same run (or the same BERT pretraining) wait for each other.
  *
@@ -11,22 +11,32 @@
  *   ]);
  *   runs[0].summary.metrics;
  *
- * Each process's lines are passed on prefixed with its run name (one per epoch, with ETA).
- * On a GPU backend one process at a time is the default: they would share the device.
+ * What a child gets is explicit, not inherited: the whole request (name and resolved config)
+ * in a file, and the backend this process chose (a notebook's `device` parameter included).
+ * What it sends back travels on Node's IPC channel (`TrainChildMessage`): "prepared" once its
+ * inputs are ready, then its run id, or its error. Shared inputs are prepared once: a child
+ * whose feature cache or BERT vectors another child is preparing starts only when that one
+ * says "prepared" (otherwise both would encode the same images into the same cache). Two
+ * requests with the same content (config, epochs, seed) train once; both names are kept.
+ *
  * Runs already finished are found first, in this process, from their config and data
- * fingerprints (no features extracted, no BERT vectors computed): rerunning a notebook
- * starts no process at all.
+ * fingerprints (no features extracted, no BERT vectors computed): rerunning a notebook starts
+ * no process. An existing run that cannot be loaded is an error naming it, never retrained.
+ * Each child's lines are passed on prefixed with its run name; in a notebook cell they update
+ * one display in place (the latest line of each run) instead of growing the cell's log.
+ * On a GPU backend one process at a time is the default: they would share the device.
  */
-import { spawn } from 'child_process';
+import { fork } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
 import { writeFileAtomic } from '../common/atomic-write';
+import { liveDisplay } from '../common/live-display';
 import { PROJECT_ROOT } from '../common/project';
-import { initBackend } from '../compute/backend';
+import { type BackendKind, initBackend } from '../compute/backend';
 import type { CaptionerConfig } from '../model/config';
-import { findFinishedRun, loadRun, type Run } from '../tracking';
+import { canonicalJson, findFinishedRun, loadRun, type Run, type RunOrigin } from '../tracking';
 import { runFingerprints } from './setup';
 
 export interface RunRequest {
@@ -35,46 +45,112 @@ export interface RunRequest {
   config: CaptionerConfig;
 }
 
+/** What `captioning train --request` reads. */
+export interface RunRequestFile {
+  schema: 'captioning-lab/run-request@1';
+  name: string;
+  config: CaptionerConfig;
+}
+
+/** What a training child sends its parent over the IPC channel. */
+export type TrainChildMessage =
+  | { kind: 'prepared' }
+  | { kind: 'result'; id: string; dir: string; origin: RunOrigin }
+  | { kind: 'error'; message: string };
+
 export interface TrainRunsOptions {
   /** Processes at once (default: the CPU count on wasm/cpu, 1 on a GPU backend). */
   workers?: number;
-  /** Where progress lines go (default stdout). */
+  /** Where progress lines go (default stdout, or one display updated in place in a notebook cell). */
   log?: (line: string) => void;
 }
 
-/** Runs one `captioning train` process; resolves to the run id it printed. */
-function trainInChild(request: RunRequest, configFile: string, log: (line: string) => void): Promise<string> {
+/** The result a child reported. */
+interface ChildResult {
+  id: string;
+  origin: RunOrigin;
+}
+
+/** Runs one `captioning train --request` process; resolves to the run it reported. */
+function trainInChild(
+  request: RunRequest,
+  requestFile: string,
+  backend: BackendKind,
+  log: (line: string) => void,
+  onPrepared: () => void,
+): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'captioning.js'), 'train', '--config', configFile, '--name', request.name], {
+    const child = fork(path.join(PROJECT_ROOT, 'bin', 'captioning.js'), ['train', '--request', requestFile, '--backend', backend], {
       cwd: PROJECT_ROOT,
       env: process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      execArgv: [],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
-    let id: string | null = null;
+    let result: ChildResult | undefined;
+    let reported: string | undefined;
     const tail: string[] = [];
     const forward = (chunk: Buffer, keep: boolean) => {
       for (const line of chunk.toString('utf8').split(/\r?\n|\r/)) {
         if (line.trim() === '') continue;
-        const printed = /^(trained|resumed|loaded|retrained) run (\S+)$/.exec(line.trim());
-        if (printed) id = printed[2];
         if (keep) tail.push(line);
         if (tail.length > 20) tail.shift();
         log(`[${request.name}] ${line}`);
       }
     };
-    child.stdout.on('data', (chunk: Buffer) => forward(chunk, false));
-    child.stderr.on('data', (chunk: Buffer) => forward(chunk, true));
-    child.on('error', reject);
+    child.stdout!.on('data', (chunk: Buffer) => forward(chunk, false));
+    child.stderr!.on('data', (chunk: Buffer) => forward(chunk, true));
+    child.on('message', (message: TrainChildMessage) => {
+      if (message.kind === 'prepared') onPrepared();
+      else if (message.kind === 'result') result = { id: message.id, origin: message.origin };
+      else if (message.kind === 'error') reported = message.message;
+    });
+    child.on('error', (error) => {
+      onPrepared();
+      reject(error);
+    });
     child.on('close', (code, signal) => {
-      if (code === 0 && id) resolve(id);
-      else reject(new Error(`training ${request.name} failed (${signal ? `signal ${signal}` : `exit code ${code}`}${code === 0 ? ', no run id printed' : ''}):\n${tail.join('\n')}`));
+      onPrepared(); // a child that died before preparing its inputs must not hold the others back
+      if (code === 0 && result) return resolve(result);
+      const how = signal ? `signal ${signal}` : `exit code ${code}${code === 0 ? ', no run reported' : ''}`;
+      reject(new Error(`training ${request.name} failed (${how})${reported ? `: ${reported}` : ''}\n${tail.join('\n')}`));
     });
   });
 }
 
+/** The caches a request's preparation writes: its features (data + encoder) and its word inputs (data + words). */
+function inputKeys(config: CaptionerConfig): string[] {
+  return [canonicalJson(['features', config.data, config.encoder]), canonicalJson(['words', config.data, config.words])];
+}
+
+/** A request's content: what identifies its run besides the data fingerprints derived from it. */
+function contentKey(config: CaptionerConfig): string {
+  return canonicalJson({ config, epochs: config.train.epochs, seed: config.seed });
+}
+
+/** Where lines go: the caller's log, else one display per cell in a notebook, else stdout. */
+function progressSink(options: TrainRunsOptions): { log: (line: string) => void; close: () => void } {
+  if (options.log) return { log: options.log, close: () => {} };
+  const display = liveDisplay();
+  if (!display) return { log: (line) => process.stdout.write(line + '\n'), close: () => {} };
+  const latest = new Map<string, string>();
+  const header: string[] = [];
+  const render = () => display.update([...header, ...latest.values()].join('\n'));
+  return {
+    log: (line) => {
+      const run = /^\[([^\]]+)\] /.exec(line)?.[1];
+      if (run) latest.set(run, line);
+      else header.push(line);
+      render();
+    },
+    close: () => {
+      render();
+      display.close();
+    },
+  };
+}
+
 /** Trains (or loads) every requested run, `workers` processes at a time; returns the runs in request order. */
 export async function trainRuns(requests: readonly RunRequest[], options: TrainRunsOptions = {}): Promise<Run[]> {
-  const log = options.log ?? ((line: string) => process.stdout.write(line + '\n'));
   const backend = await initBackend();
   const workers = options.workers ?? (backend.kind === 'node-gpu' ? 1 : Math.max(1, os.cpus().length));
   if (!Number.isInteger(workers) || workers < 1) throw new Error(`trainRuns: workers must be a whole number >= 1, got ${workers}`);
@@ -83,44 +159,101 @@ export async function trainRuns(requests: readonly RunRequest[], options: TrainR
     if (names.has(r.name)) throw new Error(`trainRuns: the name ${JSON.stringify(r.name)} is requested twice`);
     names.add(r.name);
   }
-  const runs: (Run | null)[] = await findFinished(requests, log);
-  const todo = requests.map((_, k) => k).filter((k) => runs[k] === null);
+  const sink = progressSink(options);
+  try {
+    const runs: (Run | null)[] = await findFinished(requests, sink.log);
+    // One training per content: the first request of each content trains, the others share its run.
+    const firstOf = new Map<string, number>();
+    const todo: number[] = [];
+    requests.forEach((r, k) => {
+      if (runs[k] !== null) return;
+      const key = contentKey(r.config);
+      if (!firstOf.has(key)) {
+        firstOf.set(key, k);
+        todo.push(k);
+      }
+    });
+    if (todo.length > 0) await trainInChildren(requests, todo, runs, backend.kind, Math.min(workers, todo.length), sink.log);
+    // Requests that shared another's training: the same run, found under their own name (recorded as an alias).
+    requests.forEach((r, k) => {
+      if (runs[k] !== null) return;
+      const trained = runs[firstOf.get(contentKey(r.config))!]!;
+      const { config, epochs, seed, fingerprints } = trained.config;
+      runs[k] = findFinishedRun({ name: r.name, config, epochs, seed, fingerprints }) ?? trained;
+      sink.log(`[${r.name}] the same content as ${trained.config.name}: run ${trained.id}`);
+    });
+    return runs.map((r) => r!);
+  } finally {
+    sink.close();
+  }
+}
+
+async function trainInChildren(
+  requests: readonly RunRequest[],
+  todo: readonly number[],
+  runs: (Run | null)[],
+  backend: BackendKind,
+  workers: number,
+  log: (line: string) => void,
+): Promise<void> {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'captioning-runs-'));
+  /** Per cache key: resolves once the child that prepares it says so. */
+  const preparing = new Map<string, Promise<void>>();
   try {
     let next = 0;
     const worker = async () => {
       while (next < todo.length) {
         const k = todo[next++];
+        const request = requests[k];
+        // Claim the caches no child prepares yet (before any await, so two workers never both
+        // claim one), then wait for the children preparing the others.
+        const keys = inputKeys(request.config);
+        const waits = keys.map((key) => preparing.get(key));
+        let prepared!: () => void;
+        const done = new Promise<void>((resolve) => (prepared = resolve));
+        for (const key of keys) if (!preparing.has(key)) preparing.set(key, done);
+        await Promise.all(waits);
         const file = path.join(folder, `${k}.json`);
-        await writeFileAtomic(file, JSON.stringify(requests[k].config));
-        runs[k] = loadRun(await trainInChild(requests[k], file, log));
+        const body: RunRequestFile = { schema: 'captioning-lab/run-request@1', name: request.name, config: request.config };
+        await writeFileAtomic(file, JSON.stringify(body));
+        const result = await trainInChild(request, file, backend, log, prepared);
+        runs[k] = loadRun(result.id);
       }
     };
-    if (todo.length > 0) {
-      log(`training ${todo.length} run(s), ${Math.min(workers, todo.length)} at a time (${backend.kind})`);
-      const results = await Promise.allSettled(Array.from({ length: Math.min(workers, todo.length) }, worker));
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
-    }
+    log(`training ${todo.length} run(s), ${workers} at a time (${backend})`);
+    const results = await Promise.allSettled(Array.from({ length: workers }, worker));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   } finally {
     fs.rmSync(folder, { recursive: true, force: true });
   }
-  return runs.map((r) => r!);
 }
 
-/** The requests' finished runs (null where none): fingerprints are computed once per data, encoder and words settings. */
+/**
+ * The requests' finished runs (null where none): fingerprints are computed once per data,
+ * encoder and words settings. A request whose fingerprints cannot be computed, or whose
+ * existing run folder cannot be loaded, is an error naming it.
+ */
 async function findFinished(requests: readonly RunRequest[], log: (line: string) => void): Promise<(Run | null)[]> {
   const known = new Map<string, Promise<Record<string, string> | null>>();
   const found: (Run | null)[] = [];
   for (const { name, config } of requests) {
-    const key = JSON.stringify([config.data, config.encoder, config.words]);
-    if (!known.has(key)) known.set(key, runFingerprints(config).catch(() => null));
-    const fingerprints = await known.get(key)!;
-    let run: Run | null = null;
+    const key = canonicalJson([config.data, config.encoder, config.words]);
+    if (!known.has(key)) known.set(key, runFingerprints(config));
+    let fingerprints: Record<string, string> | null;
     try {
-      if (fingerprints) run = findFinishedRun({ name, config, epochs: config.train.epochs, seed: config.seed, fingerprints }) ?? null;
-    } catch {
-      // A damaged folder: the training process meets the same error and reports it.
+      fingerprints = await known.get(key)!;
+    } catch (error) {
+      throw new Error(`trainRuns: run request ${JSON.stringify(name)}: cannot read its data to identify its run: ${(error as Error).message}`);
+    }
+    let run: Run | null = null;
+    // null: its identity is not known until its inputs are prepared (the project's BERT is not pretrained yet).
+    if (fingerprints) {
+      try {
+        run = findFinishedRun({ name, config, epochs: config.train.epochs, seed: config.seed, fingerprints }) ?? null;
+      } catch (error) {
+        throw new Error(`trainRuns: run request ${JSON.stringify(name)}: its existing run cannot be loaded: ${(error as Error).message}`);
+      }
     }
     if (run) log(`[${name}] loaded run ${run.id}`);
     found.push(run);
