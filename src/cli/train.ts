@@ -16,9 +16,10 @@ import * as fs from 'fs';
 import { formatScoresTable, type MetricEntry } from '../metrics';
 import { BACKEND_KINDS, type BackendKind, initBackend } from '../compute/backend';
 import { type CaptionerConfig, PROFILE_NAMES, type ProfileName, parseSettings, resolveConfig, validateConfig, VARIANT_NAMES, VARIANTS, type VariantName } from '../model/config';
-import { experiment, loadRun, recordEvaluation } from '../tracking';
+import { experiment, findFinishedRun, loadRun, recordEvaluation, type Run } from '../tracking';
 import { captionerJob, evaluateSplit } from '../train/job';
 import type { RunRequestFile, TrainChildMessage } from '../train/parallel';
+import { runFingerprints } from '../train/setup';
 
 /** A JSON object file (a config override, or a request); errors name the flag and the file. */
 function readConfigFile(file: string, flag = '--config'): Record<string, unknown> {
@@ -59,6 +60,13 @@ function tellParent(message: TrainChildMessage): Promise<void> {
   return new Promise((resolve) => send(message, undefined, {}, () => resolve()));
 }
 
+/** Prepares the data (the child's "prepared" moment: shared caches are written), then trains, resumes or loads. */
+async function trainOrResume(config: CaptionerConfig, name: string, force: boolean): Promise<Run> {
+  const job = await captionerJob(config, { name });
+  await tellParent({ kind: 'prepared' });
+  return experiment(job, { force });
+}
+
 export function trainCommand(): Command {
   return new Command('train')
     .description('train a captioner (or resume it, or load the finished run) and print its run folder')
@@ -82,9 +90,11 @@ export function trainCommand(): Command {
           config = resolveConfig(options.profile, VARIANTS[options.variant], fromFile, parseSettings(options.set));
           name = options.name ?? options.variant;
         }
-        const job = await captionerJob(config, { name });
-        await tellParent({ kind: 'prepared' });
-        const run = await experiment(job, { force: options.force ?? false });
+        // A finished run of this content (under any name) is found from its fingerprints, before any feature or BERT vector is loaded.
+        const fingerprints = options.force ? null : await runFingerprints(config);
+        const found = fingerprints ? findFinishedRun({ name, config, epochs: config.train.epochs, seed: config.seed, fingerprints }) : undefined;
+        if (found) process.stderr.write(`[captioning-lab] run ${found.id}: finished, loaded from ${found.dir} (no training)\n`);
+        const run = found ?? (await trainOrResume(config, name, options.force ?? false));
         await tellParent({ kind: 'result', id: run.id, dir: run.dir, origin: run.origin });
         process.stdout.write(`${run.origin} run ${run.id}\n${run.dir}\n`);
       } catch (error) {
