@@ -28,8 +28,12 @@ export interface ProtocolRow {
   /** Epochs trained, and the best one (from 0) by the early-stopping metric (free-running val BLEU-4). */
   epochs: number;
   bestEpoch: number;
-  /** The report's protocol on the validation split, at `epoch`: the epoch of the lowest loss (`loss` = `minLoss`). */
-  teacherForced: { loss: number; bleu4: number; minLoss: number; epoch: number };
+  /**
+   * The report's protocol on the validation split, at `epoch`: the epoch of the lowest loss
+   * (`loss` = `minLoss`). `loss` is the training objective (cross-entropy per word plus alpha_c
+   * times the attention term); `crossEntropy` the cross-entropy per word alone, at that epoch.
+   */
+  teacherForced: { loss: number; crossEntropy: number; bleu4: number; minLoss: number; epoch: number };
   /** Test split, by beam size: BLEU-1..4, ROUGE-L, CIDEr-D (0-1; CIDEr-D x10). */
   freeRunning: Record<number, Record<string, number>>;
 }
@@ -64,6 +68,7 @@ export async function protocolTable(
       bestEpoch,
       teacherForced: {
         loss: numberOf(lowest.val_loss, 'val_loss', run.id),
+        crossEntropy: numberOf(lowest.val_cross_entropy, 'val_cross_entropy', run.id),
         bleu4: numberOf(lowest.val_tf_bleu4, 'val_tf_bleu4', run.id),
         minLoss: numberOf(lowest.val_loss, 'val_loss', run.id),
         epoch: lowest.epoch,
@@ -81,7 +86,8 @@ export function protocolTableRows(rows: readonly ProtocolRow[], options: { beams
   return rows.map((r) => {
     const out: Record<string, string | number> = {
       model: r.label,
-      'teacher-forced val loss': r.teacherForced.loss.toFixed(4),
+      'teacher-forced val loss (objective)': r.teacherForced.loss.toFixed(4),
+      'teacher-forced val cross-entropy': r.teacherForced.crossEntropy.toFixed(4),
       'teacher-forced val BLEU-4': r.teacherForced.bleu4.toFixed(4),
     };
     for (const beam of beams) for (const m of metrics) out[`free-running ${m}, ${beam === 1 ? 'greedy' : `beam ${beam}`}`] = (r.freeRunning[beam]?.[m] ?? NaN).toFixed(4);
@@ -101,6 +107,7 @@ export function averageRows(label: string, rows: readonly ProtocolRow[]): { row:
     bestEpoch: pick((r) => r.bestEpoch)[which],
     teacherForced: {
       loss: pick((r) => r.teacherForced.loss)[which],
+      crossEntropy: pick((r) => r.teacherForced.crossEntropy)[which],
       bleu4: pick((r) => r.teacherForced.bleu4)[which],
       minLoss: pick((r) => r.teacherForced.minLoss)[which],
       epoch: pick((r) => r.teacherForced.epoch)[which],

@@ -11,7 +11,7 @@ import { averageRows, protocolTable } from '../../src/train/protocols';
 const fakeRun = (id: string, losses: number[], tfBleu: number[], best: number, free: Record<number, number>): Run =>
   ({
     id,
-    history: () => losses.map((l, epoch) => ({ kind: 'epoch', step: (epoch + 1) * 10, epoch, time: 0, val_loss: l, val_tf_bleu4: tfBleu[epoch], val_bleu4: 0 })),
+    history: () => losses.map((l, epoch) => ({ kind: 'epoch', step: (epoch + 1) * 10, epoch, time: 0, val_loss: l, val_cross_entropy: l - 0.05, val_tf_bleu4: tfBleu[epoch], val_bleu4: 0 })),
     summary: {
       best: { metric: 'val_bleu4', mode: 'max', value: 0, epoch: best },
       metrics: Object.entries(free).map(([beam, value]) => ({ name: 'BLEU-4', value, split: 'test', protocol: 'free-running', beam: Number(beam), implementation: 'coco-caption' })),
@@ -27,7 +27,7 @@ test('each protocol at its own epoch, and seeds averaged with their spread', asy
     ],
     { beams: [1, 3] },
   );
-  assert.deepEqual(rows[0].teacherForced, { loss: 0.8, bleu4: 0.35, minLoss: 0.8, epoch: 1 });
+  assert.deepEqual(rows[0].teacherForced, { loss: 0.8, crossEntropy: 0.8 - 0.05, bleu4: 0.35, minLoss: 0.8, epoch: 1 });
   assert.equal(rows[0].bestEpoch, 0, 'the early-stopping epoch is kept apart');
   assert.deepEqual(rows[0].freeRunning, { 1: { 'BLEU-4': 0.2 }, 3: { 'BLEU-4': 0.3 } });
   const { row, sd, seeds } = averageRows('both', rows);

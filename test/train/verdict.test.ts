@@ -11,7 +11,7 @@ const row = (label: string, tfBleu4: number, loss: number, freeBleu4: number): P
   run: `${label}-0123456789ab`,
   epochs: 6,
   bestEpoch: 5,
-  teacherForced: { loss, bleu4: tfBleu4, minLoss: loss, epoch: 4 },
+  teacherForced: { loss, crossEntropy: loss, bleu4: tfBleu4, minLoss: loss, epoch: 4 },
   freeRunning: { 3: { 'BLEU-4': freeBleu4 } },
 });
 
