@@ -17,10 +17,22 @@
  * `<end>` stops there (`ended: false`, its log-probability without an `<end>` term).
  *
  * Beam search is batched over images and beams: one `step` call per time step for all live
- * beams of all images. Each image keeps K live beams; a beam that emits `<end>` becomes a
- * finished hypothesis, and an image stops when it has K of them (or at maxLength). The best
- * finished hypothesis wins, by log-probability divided by length^lengthPenalty (0: none).
- * With K = 1 this is exactly greedy decoding.
+ * beams of all images. Each image keeps K live beams, ranked by log-probability: at each
+ * step the best extensions are taken in order until K live ones are found, and those of
+ * them that emit `<end>` become finished hypotheses. A hypothesis scores
+ *
+ *   score = logProb / length^lengthPenalty     (length counts `<end>`; lengthPenalty 0: logProb)
+ *
+ * and the best finished one wins. An image stops only when no live beam can still beat it.
+ * The bound: every word adds a log-probability <= 0, so a live beam's logProb L can only
+ * fall, and any caption it can still become has L' <= L <= 0 and a length n <= maxLength;
+ * its score L' / n^lp is then at most L / maxLength^lp (for lp = 0: L itself). A live beam
+ * whose bound does not exceed the best finished score cannot win; an image whose live beams
+ * all are such stops. With lp = 0 the bound is the live beam's own logProb; with lp > 0 it
+ * divides by the normaliser of the longest possible caption (a longer caption can score
+ * higher), so images search longer, often to maxLength. At maxLength the live beams finish
+ * without `<end>`. So the result is the best, by the score, of all hypotheses the beam
+ * kept. With K = 1 and lengthPenalty 0 this is exactly greedy decoding.
  *
  * Both are async only so that word inputs computed outside tfjs (BERT through ONNX Runtime)
  * can run on each step's live prefixes before the step: `words.prepareLast(prefixes)`.
@@ -163,10 +175,34 @@ export async function greedyDecode(captioner: Captioner, inputs: tf.Tensor, opti
   return words.map((w, i) => ({ words: w, logProb: logProbs[i], ended: ended[i], alphas: Float32Array.from(alphas[i]), regions: P }));
 }
 
+/**
+ * One word's attention in a hypothesis's history: an append-only chain, newest word first,
+ * shared by every hypothesis that extends it. Each step adds one link per kept beam (O(P)),
+ * and a caption's alphas [T, P] are assembled once, at the end (O(T P)).
+ */
+interface AttentionLink {
+  alpha: Float32Array; // [P]: a view into that step's alpha rows [R, P]
+  parent: AttentionLink | null;
+}
+
 interface Hypothesis {
+  /** Word ids so far, without `<start>` (the prefix the next step reads). */
   words: number[];
   logProb: number;
-  alphas: number[];
+  /** Attention of the last word (null before the first word). */
+  attention: AttentionLink | null;
+}
+
+interface FinishedHypothesis extends Hypothesis {
+  ended: boolean;
+}
+
+/** The attention chain of a T-word hypothesis as rows [T, P]. */
+function attentionRows(last: AttentionLink | null, T: number, P: number): Float32Array {
+  const rows = new Float32Array(T * P); // [T, P]
+  let t = T - 1;
+  for (let link = last; link !== null; link = link.parent) rows.set(link.alpha, P * t--);
+  return rows;
 }
 
 /** Batched beam search over N images (inputs as for {@link greedyDecode}). */
@@ -178,14 +214,28 @@ export async function beamSearch(captioner: Captioner, inputs: tf.Tensor, option
   if (!Number.isInteger(K) || K < 1) throw new Error(`beamSearch: beam must be a whole number >= 1, got ${K}`);
   if (!(lengthPenalty >= 0)) throw new Error(`beamSearch: lengthPenalty must be >= 0, got ${lengthPenalty}`);
 
+  // The scoring rule, and the most a live hypothesis can still score (see the header).
+  const score = (h: FinishedHypothesis) => (lengthPenalty === 0 ? h.logProb : h.logProb / Math.pow(h.words.length + (h.ended ? 1 : 0), lengthPenalty));
+  const longest = Math.pow(maxLength, lengthPenalty); // the largest normaliser of any caption
+  const upperBound = (live: Hypothesis) => live.logProb / longest; // logProb <= 0
+
   const all = captioner.encode(inputs); // [N, …]
   const N = all.features.shape[0];
   const P = all.features.shape[1];
-  const finished: (Hypothesis & { ended: boolean })[][] = Array.from({ length: N }, () => []);
+  // The best finished hypothesis of each image so far (the first one found wins a tie).
+  const best: (FinishedHypothesis | null)[] = new Array(N).fill(null);
+  const bestScore = new Float64Array(N).fill(-Infinity);
+  const finish = (image: number, h: FinishedHypothesis) => {
+    const s = score(h);
+    if (best[image] === null || s > bestScore[image]) {
+      best[image] = h;
+      bestScore[image] = s;
+    }
+  };
   // K live beams per active image, rows image-major: row = slot * K + beam. At t = 0 the K
   // beams of an image are copies of <start>; all but the first score -Infinity.
   let active = Array.from({ length: N }, (_, i) => i);
-  let live: Hypothesis[][] = active.map(() => Array.from({ length: K }, (_, k) => ({ words: [], logProb: k === 0 ? 0 : -Infinity, alphas: [] })));
+  let live: Hypothesis[][] = active.map(() => Array.from({ length: K }, (_, k) => ({ words: [], logProb: k === 0 ? 0 : -Infinity, attention: null })));
   const repeat = (images: number[]) => tf.tensor1d(images.flatMap((i) => new Array<number>(K).fill(i)), 'int32'); // [R]
   let encoded: EncodedImages;
   let state: DecoderState | null;
@@ -215,18 +265,19 @@ export async function beamSearch(captioner: Captioner, inputs: tf.Tensor, option
       const vals = values.dataSync();
       const idx = indices.dataSync();
       const lps = logps.dataSync();
-      const alpha = step.alpha.dataSync(); // [R, P]
+      const alpha = new Float32Array(step.alpha.dataSync()); // [R, P], a copy: the attention links view it
       tf.dispose([values, indices, logps, step.logp, step.alpha]);
 
       const nextActive: number[] = [];
       const nextLive: Hypothesis[][] = [];
       const parents: number[] = [];
       active.forEach((image, slot) => {
+        // The best candidates in order until K live ones; those ending with <end> finish.
         const beams: Hypothesis[] = [];
         const parentRows: number[] = [];
         for (let c = 0; c < C && beams.length < K; c++) {
-          const score = vals[slot * C + c];
-          if (!Number.isFinite(score)) break;
+          const total = vals[slot * C + c];
+          if (!Number.isFinite(total)) break;
           const flat = idx[slot * C + c];
           const beam = Math.floor(flat / V);
           const word = flat % V;
@@ -234,20 +285,23 @@ export async function beamSearch(captioner: Captioner, inputs: tf.Tensor, option
           const row = slot * K + beam;
           const logProb = parent.logProb + lps[slot * C + c];
           if (word === END_ID) {
-            finished[image].push({ words: parent.words, logProb, alphas: parent.alphas, ended: true });
+            finish(image, { words: parent.words, logProb, attention: parent.attention, ended: true });
             continue;
           }
-          beams.push({ words: [...parent.words, word], logProb, alphas: parent.alphas.concat(Array.from(alpha.subarray(row * P, (row + 1) * P))) });
+          beams.push({ words: [...parent.words, word], logProb, attention: { alpha: alpha.subarray(row * P, (row + 1) * P), parent: parent.attention } });
           parentRows.push(row);
         }
-        const last = t === maxLength - 1;
-        if (finished[image].length >= K || beams.length === 0 || last) {
-          if (last || finished[image].length === 0) for (const b of beams) finished[image].push({ ...b, ended: false });
+        if (t === maxLength - 1) {
+          // At maxLength the live beams finish without <end>.
+          for (const b of beams) finish(image, { ...b, ended: false });
           return;
         }
+        if (beams.length === 0) return;
+        // Stop once no live beam can beat the best finished hypothesis.
+        if (best[image] !== null && beams.every((b) => upperBound(b) <= bestScore[image])) return;
         while (beams.length < K) {
           // Fewer than K finite candidates (tiny vocabularies): pad with dead copies.
-          beams.push({ words: beams[0].words, logProb: -Infinity, alphas: beams[0].alphas });
+          beams.push({ words: beams[0].words, logProb: -Infinity, attention: beams[0].attention });
           parentRows.push(parentRows[0]);
         }
         nextActive.push(image);
@@ -279,11 +333,9 @@ export async function beamSearch(captioner: Captioner, inputs: tf.Tensor, option
     Decoder.dispose(encoded);
     Decoder.dispose(all);
   }
-  const normalised = (h: Hypothesis & { ended: boolean }) => (lengthPenalty === 0 ? h.logProb : h.logProb / Math.pow(h.words.length + (h.ended ? 1 : 0), lengthPenalty));
-  return finished.map((hyps) => {
-    let best = hyps[0];
-    for (const h of hyps) if (normalised(h) > normalised(best)) best = h;
-    return { words: best.words, logProb: best.logProb, ended: best.ended, alphas: Float32Array.from(best.alphas), regions: P };
+  return best.map((h, image) => {
+    if (h === null) throw new Error(`beamSearch: image ${image} has no finite-probability caption`);
+    return { words: h.words, logProb: h.logProb, ended: h.ended, alphas: attentionRows(h.attention, h.words.length, P), regions: P };
   });
 }
 

@@ -1,12 +1,23 @@
 /**
- * Adam as PyTorch computes it (the reference code's optimiser), with its state exposed for
- * checkpoints: the step count and the two moment estimates of every weight.
+ * Adam as PyTorch's `torch.optim.Adam` computes it (the reference code's optimiser; no
+ * weight decay, no amsgrad), with its state exposed for checkpoints: the step count and the
+ * two moment estimates of every weight. At step t (counting from 1), for gradient g:
  *
  *   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
  *   w -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
  *
+ * which is w -= lr m_hat / (sqrt(v_hat) + eps) with m_hat = m / (1 - b1^t) and v_hat =
+ * v / (1 - b2^t). Epsilon goes where PyTorch puts it: added to sqrt(v_hat), the
+ * bias-corrected root, outside the square root. (TensorFlow's Adam adds it to the
+ * uncorrected sqrt(v) instead, an epsilon larger by 1 / sqrt(1 - b2^t) in effect; the two
+ * differ when gradients are as small as eps. test/train/adam.test.ts checks this placement
+ * against scalar maths.)
+ *
  * Each weight may have its own learning rate (an encoder trained with the decoder at
- * another rate, as the reference code's encoder_lr).
+ * another rate, as the reference code's encoder_lr). A learning rate of 0 leaves the weight
+ * unchanged but still advances its moments, as PyTorch does (the step count is shared), so
+ * a later step with lr > 0 sees the same moments as PyTorch's. Gradient clipping is the
+ * caller's, before `apply` (trainer.ts, clip by value or by global norm).
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -61,12 +72,13 @@ export class Adam {
         const v = this.v.get(name);
         if (!w || !m || !v) throw new Error(`Adam: a gradient for ${JSON.stringify(name)}, which is not one of its weights`);
         const lr = learningRate(name);
-        if (lr === 0) continue;
-        const m1 = m.mul(this.beta1).add(g.mul(1 - this.beta1));
+        // The moments advance whatever the learning rate (as in PyTorch, lr only scales the update).
+        const m1 = m.mul(this.beta1).add(g.mul(1 - this.beta1)); // same shape as w
         const v1 = v.mul(this.beta2).add(g.square().mul(1 - this.beta2));
         m.assign(m1);
         v.assign(v1);
-        const denom = v1.sqrt().div(root2).add(this.epsilon);
+        if (lr === 0) continue; // the weight stays as it is, bit for bit
+        const denom = v1.sqrt().div(root2).add(this.epsilon); // sqrt(v_hat) + eps
         w.assign(w.sub(m1.div(denom).mul(lr / biasCorrection1)));
       }
     });

@@ -1,0 +1,217 @@
+// Adam against PyTorch's torch.optim.Adam, written out as scalar maths in this file: bias
+// correction over several steps, per-weight learning rates, where epsilon goes (gradients
+// as small as eps), lr 0 (weights unchanged, moments and step count advanced), a restored
+// state continuing the same way; and the trainer clipping gradients before they reach the
+// moments (by value and by global norm).
+import { strict as assert } from 'node:assert';
+import { before, describe, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+
+import { selectBackend } from '../../src/compute/backend';
+import { Adam } from '../../src/train/adam';
+import { Trainer, type TrainerOptions } from '../../src/train/trainer';
+import { tinyCaptioner, tinyDataset, tinyInputs, tinyTrainerOptions } from '../model/helpers';
+
+before(async () => {
+  await selectBackend({ force: 'wasm', log: null });
+});
+
+const B1 = 0.9;
+const B2 = 0.999;
+const EPS = 1e-8;
+
+/** PyTorch's Adam for one weight vector, float64 scalar maths: the state after each step. */
+function referenceAdam(w0: number[], grads: number[][], lrs: number[], eps = EPS): { w: number[]; m: number[]; v: number[] }[] {
+  const w = [...w0];
+  const m = w0.map(() => 0);
+  const v = w0.map(() => 0);
+  return grads.map((g, s) => {
+    const t = s + 1;
+    for (let i = 0; i < w.length; i++) {
+      m[i] = B1 * m[i] + (1 - B1) * g[i];
+      v[i] = B2 * v[i] + (1 - B2) * g[i] * g[i];
+      const mHat = m[i] / (1 - Math.pow(B1, t));
+      const vHat = v[i] / (1 - Math.pow(B2, t));
+      w[i] -= (lrs[s] * mHat) / (Math.sqrt(vHat) + eps);
+    }
+    return { w: [...w], m: [...m], v: [...v] };
+  });
+}
+
+/** |actual - expected| <= rel |expected| + abs, element by element. */
+function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, rel = 1e-6, abs = 1e-12): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  for (let i = 0; i < expected.length; i++) {
+    const err = Math.abs(actual[i] - expected[i]);
+    assert.ok(err <= rel * Math.abs(expected[i]) + abs, `${what}[${i}]: ${actual[i]} vs ${expected[i]} (error ${err})`);
+  }
+}
+
+let variables = 0;
+
+/** An Adam over named weight vectors, and a way to step it with host gradients. */
+function optimiser(initial: Record<string, number[]>, eps = EPS) {
+  const weights = new Map(Object.entries(initial).map(([k, w]) => [k, tf.variable(tf.tensor1d(w), true, `adam-test-${k}-${variables++}`)]));
+  const adam = new Adam(weights, { beta1: B1, beta2: B2, epsilon: eps });
+  return {
+    adam,
+    weights,
+    apply(grads: Record<string, number[]>, lr: (name: string) => number) {
+      const g = new Map(Object.entries(grads).map(([k, x]) => [k, tf.tensor1d(x)]));
+      adam.apply(g, lr);
+      tf.dispose([...g.values()]);
+    },
+    read: (name: string) => Array.from(weights.get(name)!.dataSync()),
+    dispose() {
+      adam.dispose();
+      for (const w of weights.values()) w.dispose();
+    },
+  };
+}
+
+describe('Adam (PyTorch semantics)', () => {
+  test('bias correction over several steps, each weight at its own learning rate', () => {
+    const w0 = { a: [0.5, -1.25, 2, 0.1], b: [-0.3, 0.7, 0, 1.5] };
+    // Gradients of changing sign and size, so m and v and both corrections all matter.
+    const grads = [
+      [0.3, -1.2, 0.05, 2],
+      [-0.1, -0.8, 0.4, 1.5],
+      [0.25, 0.6, -0.3, -0.5],
+      [0.9, -0.05, 0.2, 0.7],
+      [-0.4, 0.3, 0.1, -1.1],
+      [0.2, -0.9, -0.6, 0.4],
+    ];
+    const lr = { a: 0.01, b: 0.003 };
+    const opt = optimiser(w0);
+    const ref = { a: referenceAdam(w0.a, grads, grads.map(() => lr.a)), b: referenceAdam(w0.b, grads.map((g) => g.map((x) => -2 * x)), grads.map(() => lr.b)) };
+    grads.forEach((g, s) => {
+      opt.apply({ a: g, b: g.map((x) => -2 * x) }, (name) => lr[name as 'a' | 'b']);
+      const state = opt.adam.getState();
+      assert.equal(state.step, s + 1);
+      for (const name of ['a', 'b'] as const) {
+        const r = ref[name][s];
+        assertClose(opt.read(name), r.w, `step ${s + 1} ${name}: w`);
+        assertClose(state.m.get(name)!, r.m, `step ${s + 1} ${name}: m`);
+        assertClose(state.v.get(name)!, r.v, `step ${s + 1} ${name}: v`);
+      }
+    });
+    opt.dispose();
+  });
+
+  test('epsilon is added to sqrt(v_hat), outside the root: gradients as small as eps', () => {
+    const g = 1e-8; // = eps: with PyTorch's placement each step moves the weight by lr * g / (g + eps) = lr / 2
+    const lr = 0.01;
+    const steps = 4;
+    const opt = optimiser({ w: [0, 0] });
+    const grads = Array.from({ length: steps }, () => [g, -3 * g]);
+    const ref = referenceAdam([0, 0], grads, grads.map(() => lr));
+    for (let s = 0; s < steps; s++) {
+      opt.apply({ w: grads[s] }, () => lr);
+      assertClose(opt.read('w'), ref[s].w, `step ${s + 1}`);
+    }
+    // Constant gradients: m_hat = g and v_hat = g^2 exactly, so the steps are known in closed form.
+    assertClose(opt.read('w'), [(-steps * lr * g) / (g + EPS), (steps * lr * 3 * g) / (3 * g + EPS)], 'closed form');
+    // The other placements give clearly different numbers (so this test tells them apart):
+    // TensorFlow's eps on the uncorrected sqrt(v), and eps inside the root.
+    let tfStyle = 0;
+    let insideRoot = 0;
+    for (let t = 1; t <= steps; t++) {
+      tfStyle -= ((lr * Math.sqrt(1 - Math.pow(B2, t))) / (1 - Math.pow(B1, t))) * (((1 - Math.pow(B1, t)) * g) / (Math.sqrt((1 - Math.pow(B2, t)) * g * g) + EPS));
+      insideRoot -= (lr * g) / Math.sqrt(g * g + EPS);
+    }
+    for (const other of [tfStyle, insideRoot]) assert.ok(Math.abs(other - opt.read('w')[0]) > 0.1 * Math.abs(opt.read('w')[0]), `${other} vs ${opt.read('w')[0]}`);
+    opt.dispose();
+  });
+
+  test('lr 0 leaves the weights unchanged but advances the moments and the step, as PyTorch', () => {
+    const w0 = [0.5, -1.5, 0.25];
+    const grads = [
+      [0.4, -0.2, 1.5],
+      [-0.3, 0.1, 0.8],
+      [0.6, 0.9, -0.2],
+    ];
+    const lrs = [0, 0, 0.01];
+    const opt = optimiser({ frozen: w0, live: w0 });
+    const ref = referenceAdam(w0, grads, lrs);
+    const refLive = referenceAdam(w0, grads, grads.map(() => 0.01));
+    grads.forEach((g, s) => {
+      opt.apply({ frozen: g, live: g }, (name) => (name === 'frozen' ? lrs[s] : 0.01));
+      const state = opt.adam.getState();
+      assert.equal(state.step, s + 1);
+      if (lrs[s] === 0) assert.deepEqual(opt.read('frozen'), Array.from(Float32Array.from(w0)), `step ${s + 1}: the weight is unchanged, bit for bit`);
+      assertClose(state.m.get('frozen')!, ref[s].m, `step ${s + 1}: m`);
+      assertClose(state.v.get('frozen')!, ref[s].v, `step ${s + 1}: v`);
+      assertClose(opt.read('frozen'), ref[s].w, `step ${s + 1}: w`);
+      assertClose(opt.read('live'), refLive[s].w, `step ${s + 1}: the other weight`);
+    });
+    opt.dispose();
+  });
+
+  test('a state restored with setState continues exactly as the optimiser it was taken from', () => {
+    const w0 = [1, -2, 0.5];
+    const grads = [
+      [0.2, 0.5, -0.7],
+      [-0.4, 0.3, 0.1],
+      [0.9, -0.6, 0.2],
+      [0.1, 0.2, 0.3],
+    ];
+    const ref = referenceAdam(w0, grads, grads.map(() => 0.02));
+    const first = optimiser({ w: w0 });
+    first.apply({ w: grads[0] }, () => 0.02);
+    first.apply({ w: grads[1] }, () => 0.02);
+    const second = optimiser({ w: first.read('w') });
+    second.adam.setState(first.adam.getState());
+    second.apply({ w: grads[2] }, () => 0.02);
+    second.apply({ w: grads[3] }, () => 0.02);
+    assert.equal(second.adam.step, 4);
+    assertClose(second.read('w'), ref[3].w, 'w after 2 + 2 steps');
+    first.dispose();
+    second.dispose();
+  });
+});
+
+describe('Trainer: gradients are clipped before Adam', () => {
+  /** One train step of a fresh tiny trainer: its Adam state and weights before and after. */
+  async function oneStep(clip: TrainerOptions['clip']) {
+    const data = tinyDataset();
+    const captioner = tinyCaptioner({ V: data.vocab.size, initRange: 0.5, seed: 7 });
+    const trainer = new Trainer(captioner, { captions: data.train, inputs: tinyInputs('features') }, tinyTrainerOptions({ clip }));
+    const before = trainer.snapshot().weights;
+    await trainer.trainStep(trainer.plan(0)[0], 0, 0);
+    const after = trainer.snapshot();
+    trainer.dispose();
+    captioner.dispose();
+    return { before, after, lr: tinyTrainerOptions().learningRate };
+  }
+
+  test('by value and by global norm: the moments and the update are those of the clipped gradient', async () => {
+    // The raw gradient g, read from the first moment of an unclipped step: m = (1 - b1) g.
+    const raw = await oneStep({ mode: 'none', value: 1 });
+    const names = [...raw.after.adam.m.keys()];
+    const g = new Map(names.map((n) => [n, Array.from(raw.after.adam.m.get(n)!, (m) => m / (1 - B1))]));
+    const all = names.flatMap((n) => g.get(n)!);
+    const norm = Math.sqrt(all.reduce((s, x) => s + x * x, 0));
+    const largest = Math.max(...all.map(Math.abs));
+    assert.ok(largest > 0 && norm > 0);
+    // Clip thresholds well inside the gradient's range, so clipping is active.
+    const cases: { clip: TrainerOptions['clip']; clipped: (x: number) => number }[] = [
+      { clip: { mode: 'value', value: largest / 4 }, clipped: (x) => Math.min(largest / 4, Math.max(-largest / 4, x)) },
+      { clip: { mode: 'norm', value: norm / 3 }, clipped: (x) => (x * (norm / 3)) / norm },
+    ];
+    for (const { clip, clipped } of cases) {
+      const run = await oneStep(clip);
+      let changed = 0;
+      for (const n of names) {
+        const gc = g.get(n)!.map(clipped);
+        changed += gc.filter((x, i) => x !== g.get(n)![i]).length;
+        // First step of Adam: m = (1 - b1) gc, v = (1 - b2) gc^2, w -= lr gc / (|gc| + eps).
+        assertClose(run.after.adam.m.get(n)!, gc.map((x) => (1 - B1) * x), `${clip.mode} ${n}: m`, 1e-5, 1e-12);
+        assertClose(run.after.adam.v.get(n)!, gc.map((x) => (1 - B2) * x * x), `${clip.mode} ${n}: v`, 1e-5, 1e-16);
+        const w0 = run.before.get(n)!.data;
+        const rate = n.startsWith('encoder.') ? tinyTrainerOptions().encoderLearningRate! : run.lr;
+        assertClose(Array.from(run.after.weights.get(n)!.data, (w, i) => w - w0[i]), gc.map((x) => (-rate * x) / (Math.abs(x) + EPS)), `${clip.mode} ${n}: w - w0`, 1e-4, 1e-9);
+      }
+      assert.ok(changed > 0, `${clip.mode}: clipping changed some gradient`);
+    }
+  });
+});
