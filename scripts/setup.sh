@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what captioning-lab needs, and only what is missing:
 #   - Jupyter's nbconvert and client (to execute notebooks headlessly),
+#   - Jupyter Notebook, the classic front end (the browser test runs a chapter in it),
 #   - Chromium (to render figures as PNG/SVG),
-#     both from Debian/Ubuntu packages when apt-get is available, else it says what to install;
+#     all from Debian/Ubuntu packages when apt-get is available, else it says what to install;
 #   - the npm packages (npm ci) when node_modules is missing or older than package-lock.json.
 # Safe to run again: a machine that has everything is left as it is.
 set -euo pipefail
@@ -11,6 +12,9 @@ cd "$(dirname "$0")/.."
 missing=()
 if ! jupyter nbconvert --version >/dev/null 2>&1; then
   missing+=(jupyter-nbconvert jupyter-client)
+fi
+if ! jupyter notebook --version >/dev/null 2>&1; then
+  missing+=(jupyter-notebook)
 fi
 if [ -z "${CAPTIONING_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1 \
   && ! command -v chromium-browser >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then
@@ -25,7 +29,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
-    echo "setup: please install: ${missing[*]} (Jupyter nbconvert + jupyter_client, and Chromium or Chrome;" >&2
+    echo "setup: please install: ${missing[*]} (Jupyter nbconvert + jupyter_client + notebook 6, and Chromium or Chrome;" >&2
     echo "       set CAPTIONING_CHROMIUM to the browser binary if it is not on PATH)" >&2
     exit 1
   fi
@@ -36,4 +40,4 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   # onnxruntime-node (pulled in later by transformers.js) must not try to download CUDA files.
   ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 fi
-echo "setup: ready ($(node --version), $(jupyter nbconvert --version 2>/dev/null | head -1 | sed 's/^/nbconvert /'))"
+echo "setup: ready ($(node --version), $(jupyter nbconvert --version 2>/dev/null | head -1 | sed 's/^/nbconvert /'), $(jupyter notebook --version 2>/dev/null | head -1 | sed 's/^/notebook /'))"

@@ -3,7 +3,7 @@
  *
  *   const cache = new FeatureCache('results/cache/features', encoder, { dtype: 'float16' });
  *   const report = await extractFeatures(encoder, cache, files, { batchSize: 16 });
- *   // "features: 320/1000 images, 7.9 images/s, ETA 86 s" every N images; report.computed, report.cached
+ *   // "features: 320/1000 images, 7.9 images/s, ETA 1 min 26 s" at most every 30 s (a bar on a terminal); report.computed, report.cached
  *   const inputs = await loadFeatureInputs(cache, dataset, imageIndices);   // ImageInputs [P, D] per image
  *
  * Layout: `<dir>/<sha of encoder id>/encoder.json` (the encoder id, grid, feature size,
@@ -22,6 +22,7 @@ import * as path from 'path';
 import { writeFileAtomic } from '../common/atomic-write';
 import { type CaptionDataset, imagePath } from '../data/dataset';
 import { loadImageBatch } from '../data/images';
+import { type ProgressMode, phaseProgress } from '../tracking/progress';
 import { decodeHalf, encodeHalf } from './float16';
 import { type ImageInputs, MemoryInputs } from './inputs';
 import { adaptiveAveragePool, type FrozenEncoder } from './pretrained';
@@ -124,8 +125,10 @@ export interface ExtractOptions {
   batchSize?: number;
   /** Progress lines (default stderr; null: silent). */
   log?: ((line: string) => void) | null;
-  /** A progress line every this many images (default 100). */
+  /** Also a progress line every this many images (default: by time only, at most every 30 s; src/tracking/progress.ts). */
   progressEvery?: number;
+  /** How progress shows (default auto: a bar on a terminal, the cell's display in a notebook, else lines). */
+  progress?: ProgressMode;
 }
 
 export interface ExtractReport {
@@ -141,35 +144,33 @@ export async function extractFeatures(encoder: FrozenEncoder, cache: FeatureCach
   await cache.open();
   const batchSize = options.batchSize ?? 16;
   const log = options.log === undefined ? (line: string) => process.stderr.write(line + '\n') : options.log;
-  const every = options.progressEvery ?? 100;
   const started = Date.now();
   const todo = images.filter((f) => !cache.has(f));
   const { spec } = encoder;
   const [gh, gw] = encoder.layerGrid;
   const D = encoder.featureDim;
-  let done = 0;
-  let nextReport = every;
   if (log && todo.length > 0) log(`features: ${todo.length} of ${images.length} images to encode with ${encoder.id}`);
-  for (let start = 0; start < todo.length; start += batchSize) {
-    const files = todo.slice(start, start + batchSize);
-    const batch = await loadImageBatch(files, { size: spec.inputSize, normalisation: spec.normalisation, resize: spec.resize ?? 'centre-crop' });
-    toChannelOrder(batch.data, spec.channelOrder ?? 'rgb');
-    const out = tf.tidy(() => encoder.run(tf.tensor4d(batch.data, batch.shape)));
-    const values = out.dataSync() as Float32Array; // [b, gh, gw, D]
-    out.dispose();
-    const per = gh * gw * D;
-    for (let k = 0; k < files.length; k++) {
-      const grid = adaptiveAveragePool(values.subarray(k * per, (k + 1) * per), [gh, gw, D], encoder.grid);
-      await cache.write(files[k], grid);
+  const progress = phaseProgress({ label: 'features', total: todo.length, unit: 'images', log: todo.length > 0 ? log : null, mode: options.progress, everyCount: options.progressEvery });
+  try {
+    for (let start = 0; start < todo.length; start += batchSize) {
+      const files = todo.slice(start, start + batchSize);
+      const batch = await loadImageBatch(files, { size: spec.inputSize, normalisation: spec.normalisation, resize: spec.resize ?? 'centre-crop' });
+      toChannelOrder(batch.data, spec.channelOrder ?? 'rgb');
+      const out = tf.tidy(() => encoder.run(tf.tensor4d(batch.data, batch.shape)));
+      const values = out.dataSync() as Float32Array; // [b, gh, gw, D]
+      out.dispose();
+      const per = gh * gw * D;
+      for (let k = 0; k < files.length; k++) {
+        const grid = adaptiveAveragePool(values.subarray(k * per, (k + 1) * per), [gh, gw, D], encoder.grid);
+        await cache.write(files[k], grid);
+      }
+      progress.tick(files.length);
     }
-    done += files.length;
-    if (log && (done >= nextReport || done === todo.length)) {
-      const seconds = (Date.now() - started) / 1000;
-      const rate = done / Math.max(seconds, 1e-9);
-      log(`features: ${done}/${todo.length} images, ${rate.toFixed(1)} images/s, ETA ${Math.round((todo.length - done) / rate)} s`);
-      while (nextReport <= done) nextReport += every;
-    }
+  } catch (error) {
+    progress.end();
+    throw error;
   }
+  progress.done();
   return { images: images.length, computed: todo.length, cached: images.length - todo.length, seconds: (Date.now() - started) / 1000 };
 }
 

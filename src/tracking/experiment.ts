@@ -71,7 +71,10 @@ export interface ExperimentOptions {
   backend?: BackendChoice;
   /** Where log lines go (default stderr). */
   log?: (line: string) => void;
-  /** Progress display: 'auto' (bar on a terminal, epoch lines always), 'bar', 'lines', 'none'. */
+  /**
+   * Progress: 'auto' (one display updated in place in a notebook cell, a bar on a terminal,
+   * else lines at least every 30 s; epoch lines always), 'bar', 'lines', 'display', 'none'.
+   */
   progress?: ProgressMode;
   /** Catch SIGINT during training to stop at the next checkpoint (default true). */
   handleInterrupt?: boolean;
@@ -605,6 +608,7 @@ async function train<S>(
     await writeJson(files.summary, summaryOf('failed', [], [], record));
     throw new RunFailedError(id, dir, error, phase);
   } finally {
+    progress.close?.();
     watch.remove();
     fs.closeSync(metricsFd);
     if (state !== undefined) job.dispose?.(state);

@@ -18,6 +18,7 @@ import { type ImageInputs, inputTensor } from '../encoders/inputs';
 import { computeCaptionMetrics, type ImageId, type MetricEntry, isMetricScore } from '../metrics';
 import { type Captioner, teacherBatch } from '../model/captioner';
 import { beamSearch, type DecodedCaption, greedyDecode } from '../model/search';
+import { type ProgressMode, phaseProgress } from '../tracking/progress';
 import { type AttentionPenaltyReduction, captionLoss } from './loss';
 
 export interface DecodeSettings {
@@ -65,9 +66,28 @@ export async function freeRunningEvaluation(
   captioner: Captioner,
   data: { dataset: Pick<CaptionDataset, 'images'>; vocab: Vocabulary; inputs: ImageInputs },
   images: readonly number[],
-  settings: DecodeSettings & { split: string },
+  settings: DecodeSettings & {
+    split: string;
+    /** Progress lines (images/s, ETA; src/tracking/progress.ts), default stderr; null: silent. */
+    log?: ((line: string) => void) | null;
+    progress?: ProgressMode;
+  },
 ): Promise<FreeRunningResult> {
-  const decoded = await decodeImages(captioner, data.inputs, images, settings);
+  // Decoded a batch at a time here, so that progress shows while it runs.
+  const batchSize = settings.batchSize ?? 50;
+  const label = `decoding ${settings.split} (${settings.beam === 1 ? 'greedy' : `beam ${settings.beam}`})`;
+  const progress = phaseProgress({ label, total: images.length, unit: 'images', log: images.length > 0 ? settings.log : null, mode: settings.progress });
+  const decoded: DecodedCaption[] = [];
+  try {
+    for (let start = 0; start < images.length; start += batchSize) {
+      decoded.push(...(await decodeImages(captioner, data.inputs, images.slice(start, start + batchSize), settings)));
+      progress.tick(Math.min(batchSize, images.length - start));
+    }
+  } catch (error) {
+    progress.end();
+    throw error;
+  }
+  progress.done();
   const captions = images.map((image, k) => ({ image, imageId: data.dataset.images[image].id, caption: data.vocab.decode(decoded[k].words).join(' '), decoded: decoded[k] }));
   const hypotheses = new Map<ImageId, string>(captions.map((c) => [c.imageId, c.caption]));
   const scores = computeCaptionMetrics(referencesOf(data.dataset, images), hypotheses, { split: settings.split, protocol: 'free-running', beam: settings.beam, metrics: ['BLEU', 'ROUGE-L', 'CIDEr-D'] });

@@ -72,7 +72,7 @@ export function evaluationFiles(data: PreparedData, result: FreeRunningResult): 
 export async function evaluateSplit(
   state: CaptionerState,
   split: 'val' | 'test',
-  decode: { beam: number; maxLength: number; lengthPenalty?: number },
+  decode: { beam: number; maxLength: number; lengthPenalty?: number; log?: ((line: string) => void) | null },
 ): Promise<Evaluation & { result: FreeRunningResult }> {
   const { data, captioner } = state;
   const result = await freeRunningEvaluation(captioner, data, data.images[split], { split, ...decode });
@@ -120,7 +120,7 @@ export async function captionerJob(config: CaptionerConfig, options: CaptionerJo
       const { trainer, captioner } = state;
       ctx.setSteps(trainer.plan(trainer.progress.epoch).length);
       const record = await trainer.trainEpoch({ onStep: (p) => ctx.logStep({ loss: p.loss }) });
-      const free = await freeRunningEvaluation(captioner, data, valImages, { split: 'val', beam: v.beam, maxLength: v.maxLength });
+      const free = await freeRunningEvaluation(captioner, data, valImages, { split: 'val', beam: v.beam, maxLength: v.maxLength, log: ctx.log });
       const forced = await teacherForcedEvaluation(captioner, data, data.val, {
         split: 'val',
         batchSize: config.train.batchSize,
@@ -161,9 +161,9 @@ export async function captionerJob(config: CaptionerConfig, options: CaptionerJo
       state.trainer.restore(snapshotFromParts(reader.state as unknown as SnapshotState, tensors));
     },
 
-    evaluate: async (state) => {
+    evaluate: async (state, ctx) => {
       state.trainer.restoreBest();
-      const { result: _result, ...evaluation } = await evaluateSplit(state, 'test', config.decode);
+      const { result: _result, ...evaluation } = await evaluateSplit(state, 'test', { ...config.decode, log: ctx.log });
       return evaluation;
     },
 

@@ -217,7 +217,10 @@ async function trainInChildren(
         const body: RunRequestFile = { schema: 'captioning-lab/run-request@1', name: request.name, config: request.config };
         await writeFileAtomic(file, JSON.stringify(body));
         const result = await trainInChild(request, file, backend, log, prepared);
-        runs[k] = loadRun(result.id);
+        const run = loadRun(result.id);
+        runs[k] = run;
+        const { completed, planned, best } = run.summary.epochs;
+        log(`[${request.name}] ${result.origin} run ${run.id}: ${completed}/${planned} epochs${best !== undefined ? `, best epoch ${best + 1}` : ''}`);
       }
     };
     log(`training ${todo.length} run(s), ${workers} at a time (${backend})`);

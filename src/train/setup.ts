@@ -97,7 +97,7 @@ export async function prepareData(config: CaptionerConfig, options: PrepareOptio
     try {
       const cache = new FeatureCache(projectPath(encoder.cache.dir), frozen, { dtype: encoder.cache.dtype });
       const report = await extractFeatures(frozen, cache, all.map((i) => imagePath(dataset, dataset.images[i])), { batchSize: encoder.cache.batchSize, log });
-      if (log) log(`features: ${report.cached} cached, ${report.computed} computed in ${report.seconds.toFixed(1)} s (${cache.folder})`);
+      if (log) log(`features: ${report.cached} cached, ${report.computed} computed (${cache.folder})`);
       const bytes = all.length * cache.shape[0] * cache.shape[1] * 4;
       inputs = options.featuresInMemory ?? bytes < 2 ** 31 ? await loadFeatureInputs(cache, dataset, all) : new DiskFeatureInputs(cache, dataset);
       info = { kind: 'pretrained', id: frozen.id, grid: frozen.grid, featureDim: frozen.featureDim };

@@ -115,20 +115,10 @@ export async function prepareWordInputs(
   const b = words.bert;
   const { source, pretraining } = await resolveBertModel(config, data.dataset, { log });
   const embedder = await bert().BertEmbedder.load(source, { layer: b.layer === null ? 'last' : b.layer, alignment: b.alignment, segmentId: b.segmentId, log });
-  let reported = 0;
-  const inputs = await BertWordInputs.create(embedder, data.vocab, {
-    mode: b.mode,
-    cacheDir: projectPath(b.cacheDir),
-    onProgress: (done, total) => {
-      if (log && (done === total || done - reported >= Math.max(1, Math.round(total / 10)))) {
-        reported = done;
-        log(`BERT ${b.mode} inputs: ${done}/${total} captions`);
-      }
-    },
-  });
-  const started = Date.now();
+  // Progress (captions/s, ETA) comes from the vector preparation itself (word-vectors.ts).
+  const inputs = await BertWordInputs.create(embedder, data.vocab, { mode: b.mode, cacheDir: projectPath(b.cacheDir), log });
   await inputs.prepare([...rowsOf(data.train), ...rowsOf(data.val)]);
-  log?.(`BERT ${b.mode} inputs of ${data.train.offsets.length - 1 + data.val.offsets.length - 1} train and val captions ready in ${((Date.now() - started) / 1000).toFixed(1)} s (width ${inputs.dim})`);
+  log?.(`BERT ${b.mode} inputs of ${data.train.offsets.length - 1 + data.val.offsets.length - 1} train and val captions ready (width ${inputs.dim})`);
   return { inputs, model: { source, ...(pretraining ? { pretrainingRun: pretraining.id } : {}) } };
 }
 

@@ -39,6 +39,7 @@ import * as path from 'path';
 import { createHash } from 'crypto';
 
 import { writeFileAtomic } from '../../common/atomic-write';
+import { phaseProgress } from '../../tracking/progress';
 import type { BertEmbedder } from './embedder';
 import { VectorCache, type VectorCacheStats } from './vector-cache';
 
@@ -61,6 +62,12 @@ export interface BertWordVectorsOptions {
   chunkSize?: number;
   /** Progress of long precomputations (captions done of total). */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Progress lines of long precomputations, with rate and ETA (src/tracking/progress.ts: a
+   * bar on a terminal, the cell's display in a notebook, else a line at most every 30 s, and
+   * a final line); default none.
+   */
+  log?: ((line: string) => void) | null;
 }
 
 function text(words: readonly string[]): string {
@@ -75,6 +82,7 @@ export class BertWordVectors {
   readonly id: string;
   private readonly chunkSize: number;
   private readonly onProgress?: (done: number, total: number) => void;
+  private readonly log: ((line: string) => void) | null;
   private table: Float32Array | null = null;
 
   private constructor(embedder: BertEmbedder, options: BertWordVectorsOptions) {
@@ -86,6 +94,7 @@ export class BertWordVectors {
     this.chunkSize = options.chunkSize ?? 256;
     if (!Number.isInteger(this.chunkSize) || this.chunkSize < 1) throw new Error(`BertWordVectors: chunkSize must be a whole number >= 1, got ${options.chunkSize}`);
     this.onProgress = options.onProgress;
+    this.log = options.log ?? null;
   }
 
   /** Vectors of `embedder` in `mode`; the static mode reads the piece table here. */
@@ -130,6 +139,7 @@ export class BertWordVectors {
       }
     });
     const todo = [...missing.values()].map((indices) => captions[indices[0]]);
+    const progress = todo.length > 0 && this.log ? phaseProgress({ label: `BERT ${this.mode} vectors`, total: todo.length, unit: 'captions', log: this.log }) : undefined;
     for (let start = 0; start < todo.length; start += this.chunkSize) {
       const chunk = todo.slice(start, start + this.chunkSize);
       const computed = this.mode === 'bidirectional' ? await this.embedder.run(chunk) : await this.causalRows(chunk);
@@ -139,7 +149,9 @@ export class BertWordVectors {
         for (const i of missing.get(key)!) out[i] = computed[j];
       }
       this.onProgress?.(Math.min(todo.length, start + chunk.length), todo.length);
+      progress?.tick(chunk.length);
     }
+    progress?.done();
     return out;
   }
 
