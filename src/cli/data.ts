@@ -4,14 +4,15 @@
  *
  *   captioning data scenes --out results/data/scenes-quick --images 1000 --seed 1 [--occlusion 0.3] [--size 64]
  *   captioning data check --dataset results/data/scenes-quick/dataset_scenes.json --images results/data/scenes-quick
- *   captioning data check --dataset coco/dataset_coco.json --images coco/ --decode 2000
+ *   captioning data check --dataset coco/dataset_coco.json --images coco/ --decode all
  *
  * `check` prints the statistics and every problem found, and exits non-zero when the
- * dataset cannot be used.
+ * dataset cannot be used. It decodes a seeded sample of the images (DEFAULT_DECODE_SAMPLE)
+ * unless `--decode all` (every image) or `--decode none`.
  */
 import { Command } from 'commander';
 
-import { checkDataset, formatCheck } from '../data/check';
+import { checkDataset, DEFAULT_DECODE_SAMPLE, formatCheck } from '../data/check';
 import type { RestvalPolicy } from '../data/dataset';
 import { ensureScenes, SCENES_QUICK } from '../data/scenes/generate';
 
@@ -93,7 +94,7 @@ export function dataCommand(io: DataCommandIo = defaultIo): Command {
     .option('--lenient', 'records that lenient loading skips are warnings, not problems')
     .option('--restval <policy>', `where restval images go: ${RESTVAL_POLICIES.join(' | ')}`, 'train')
     .option('--min-count <n>', 'minimum word count for the vocabulary statistics', '5')
-    .option('--decode <which>', "decode 'all' images, 'none', or a seeded sample of N", 'all')
+    .option('--decode <which>', `images to decode: a seeded sample of N (the same N images on every run), 'all' (every image: slow on COCO-sized data) or 'none'`, String(DEFAULT_DECODE_SAMPLE))
     .option('--json', 'print the result as JSON')
     .action(async (options: { dataset: string; images: string; lenient?: boolean; restval: string; minCount: string; decode: string; json?: boolean }) => {
       if (!(RESTVAL_POLICIES as string[]).includes(options.restval)) {

@@ -24,6 +24,15 @@ export function defaultScoresPath(resultsFile: string): string {
   return resultsFile.replace(/(\.json)?$/i, '.scores.json');
 }
 
+/** `--beam`'s value: a whole number >= 1; an error names the flag and the value given. */
+function beamSize(raw: string): number {
+  const value = Number(raw);
+  if (!/^\s*\d+\s*$/.test(raw) || !Number.isInteger(value) || value < 1) {
+    throw new Error(`--beam must be a whole number >= 1 (the beam size the captions were decoded with), got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
 export function scoreCommand(): Command {
   return new Command('score')
     .description('score a COCO result file ([{image_id, caption}]) against caption annotations')
@@ -36,7 +45,7 @@ export function scoreCommand(): Command {
     .option('--subset', 'score only the images present in the results instead of failing on missing ones')
     .option('--out <file>', 'where to write the JSON (default: RESULTS.scores.json)')
     .action(async (options: ScoreCommandOptions) => {
-      const beam = options.beam === undefined ? undefined : Number(options.beam);
+      const beam = options.beam === undefined ? undefined : beamSize(options.beam);
       const metrics = options.metrics?.split(',').map((m) => m.trim()) as MetricFamily[] | undefined;
       const scores = await scoreResultFile({
         annotations: options.annotations,

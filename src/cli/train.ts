@@ -16,10 +16,11 @@ import * as fs from 'fs';
 import { formatScoresTable, type MetricEntry } from '../metrics';
 import { BACKEND_KINDS, type BackendKind, initBackend } from '../compute/backend';
 import { type CaptionerConfig, PROFILE_NAMES, type ProfileName, parseSettings, resolveConfig, validateConfig, VARIANT_NAMES, VARIANTS, type VariantName } from '../model/config';
-import { experiment, findFinishedRun, loadRun, recordEvaluation, type Run } from '../tracking';
+import { experiment, findFinishedRun, recordEvaluation, type Run } from '../tracking';
 import { captionerJob, evaluateSplit } from '../train/job';
 import type { RunRequestFile, TrainChildMessage } from '../train/parallel';
 import { runFingerprints } from '../train/setup';
+import { openRunArgument } from './run-argument';
 
 /** A JSON object file (a config override, or a request); errors name the flag and the file. */
 function readConfigFile(file: string, flag = '--config'): Record<string, unknown> {
@@ -109,14 +110,14 @@ export function trainCommand(): Command {
 export function evalCommand(): Command {
   return new Command('eval')
     .description('decode a split free-running from the best checkpoint and write the metrics into the run summary')
-    .argument('<run>', 'run id (or a unique prefix)')
+    .argument('<run>', 'run id, a unique id prefix, or the run folder `captioning train` printed')
     .addOption(new Option('--split <split>', 'split to decode').choices(['val', 'test']).default('test'))
     .option('--beam <size>', 'beam size (1: greedy)', '3')
     .option('--max-length <words>', 'longest caption (default: the run config)')
-    .action(async (id: string, options: { split: 'val' | 'test'; beam: string; maxLength?: string }) => {
-      const run = loadRun(id);
-      const config = validateConfig(run.config.config);
+    .action(async (runArgument: string, options: { split: 'val' | 'test'; beam: string; maxLength?: string }) => {
       const beam = positiveInteger('--beam', options.beam);
+      const run = openRunArgument(runArgument, { argument: 'eval <run>' });
+      const config = validateConfig(run.config.config);
       const maxLength = options.maxLength === undefined ? config.decode.maxLength : positiveInteger('--max-length', options.maxLength);
       const job = await captionerJob(config, { name: run.config.name });
       const state = await run.restore(job, 'best');

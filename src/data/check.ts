@@ -117,13 +117,21 @@ export function datasetStatistics(dataset: CaptionDataset, options: { minCount?:
   };
 }
 
+/**
+ * Images `checkDataset` decodes unless told otherwise: a seeded sample (the same images for
+ * the same file), so that a check of COCO-sized data does not decode every image yet still finds
+ * a systematic problem (wrong images root, unreadable format); `decode: 'all'` (`--decode all`)
+ * decodes every image.
+ */
+export const DEFAULT_DECODE_SAMPLE = 500;
+
 export interface CheckOptions {
   /** 'strict' (default): any bad record makes the dataset unusable; 'lenient': skipped records are warnings. */
   mode?: LoadMode;
   restval?: RestvalPolicy;
   /** Minimum word count for the vocabulary statistics (default 5). */
   minCount?: number;
-  /** Decode every image ('all', default), none, or a seeded sample of this many. */
+  /** Decode a seeded sample of this many images (default DEFAULT_DECODE_SAMPLE), every image ('all') or none. */
   decode?: 'all' | 'none' | number;
   /** Images decoded at once (default 4). */
   concurrency?: number;
@@ -140,14 +148,14 @@ export interface CheckResult {
   problems: string[];
   /** What lenient loading skipped (mode 'lenient'), and other things worth knowing. */
   warnings: string[];
-  /** Images decoded, and how many failed. */
-  decoded: { checked: number; failed: number };
+  /** Images decoded, how many failed, of how many images, and what was asked for (a sample size, 'all' or 'none'). */
+  decoded: { checked: number; failed: number; of: number; requested: 'all' | 'none' | number };
   usable: boolean;
 }
 
 /** Decodes the images (all or a sample); returns one message per image that failed. */
 async function decodeImages(dataset: CaptionDataset, options: CheckOptions): Promise<{ checked: number; failures: string[] }> {
-  const decode = options.decode ?? 'all';
+  const decode = options.decode ?? DEFAULT_DECODE_SAMPLE;
   if (decode === 'none') return { checked: 0, failures: [] };
   let images: DatasetImage[] = dataset.images;
   if (typeof decode === 'number' && decode < images.length) {
@@ -176,7 +184,8 @@ async function decodeImages(dataset: CaptionDataset, options: CheckOptions): Pro
 /** Validates a dataset file and its images and gathers its statistics. */
 export async function checkDataset(file: string, imagesRoot: string, options: CheckOptions = {}): Promise<CheckResult> {
   const mode = options.mode ?? 'strict';
-  const result: CheckResult = { file, imagesRoot, problems: [], warnings: [], decoded: { checked: 0, failed: 0 }, usable: false };
+  const requested = options.decode ?? DEFAULT_DECODE_SAMPLE;
+  const result: CheckResult = { file, imagesRoot, problems: [], warnings: [], decoded: { checked: 0, failed: 0, of: 0, requested }, usable: false };
   let dataset: CaptionDataset;
   try {
     dataset = loadDataset(file, { imagesRoot, mode: 'lenient', restval: options.restval ?? 'train' });
@@ -191,7 +200,7 @@ export async function checkDataset(file: string, imagesRoot: string, options: Ch
     else result.problems.push(line);
   }
   const decoded = await decodeImages(dataset, options);
-  result.decoded = { checked: decoded.checked, failed: decoded.failures.length };
+  result.decoded = { checked: decoded.checked, failed: decoded.failures.length, of: dataset.images.length, requested };
   result.problems.push(...decoded.failures);
   result.statistics = datasetStatistics(dataset, { minCount: options.minCount });
   const { splits } = result.statistics;
@@ -221,7 +230,9 @@ export function formatCheck(result: CheckResult, maxListed = 20): string {
         `coverage train ${pct(s.vocabulary.coverage.train)}, val ${pct(s.vocabulary.coverage.val)}, test ${pct(s.vocabulary.coverage.test)}`,
     );
   }
-  lines.push(`images decoded: ${result.decoded.checked}, failed: ${result.decoded.failed}`);
+  const d = result.decoded;
+  const sampled = d.requested === 'none' ? ' (decoding skipped)' : d.checked < d.of ? ` (a seeded sample of ${d.checked} of the ${d.of} images; decode 'all', --decode all, for every one)` : '';
+  lines.push(`images decoded: ${d.checked}, failed: ${d.failed}${sampled}`);
   const list = (title: string, items: string[]) => {
     if (items.length === 0) return;
     lines.push(`${title} (${items.length}):`);

@@ -176,7 +176,7 @@ export async function scoreResultFile(options: ScoreResultFileOptions): Promise<
   const missing = annotations.images.filter((img) => !firstEntry.has(img.id)).map((img) => img.id);
   if (missing.length > 0 && !allowSubset) {
     throw new Error(
-      `${results.source}: no caption for ${missing.length} of the ${annotations.images.length} images of ${annotations.source}${splitLabel}: ${listIds(missing)}; pass allowSubset to score only the images present`,
+      `${results.source}: no caption for ${missing.length} of the ${annotations.images.length} images of ${annotations.source}${splitLabel}: ${listIds(missing)}; pass allowSubset: true (on the command line: captioning score --subset) to score only the images present`,
     );
   }
 

@@ -72,7 +72,23 @@ test('missing images are an error unless --subset, which says what was scored', 
   const refused = captioning('score', '--annotations', annotations, '--results', results);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /no caption for 1 of the 2 images/);
+  assert.match(refused.stderr, /captioning score --subset/, 'the message names the command line flag, not only the API option');
   const subset = captioning('score', '--annotations', annotations, '--results', results, '--subset');
   assert.equal(subset.code, 0, subset.stderr);
   assert.match(subset.stdout, /subset: 1 of 2 images scored/);
+});
+
+test('a --beam that is not a whole number >= 1 is an error naming the flag and the value', () => {
+  const { annotations, write } = fixture();
+  const results = write('results.json', [
+    { image_id: 1, caption: 'a dog runs on the grass' },
+    { image_id: 2, caption: 'two people ride bikes down the street' },
+  ]);
+  for (const bad of ['abc', '0', '2.5', '']) {
+    const r = captioning('score', '--annotations', annotations, '--results', results, '--beam', bad);
+    assert.equal(r.code, 1, `--beam ${JSON.stringify(bad)}`);
+    assert.ok(r.stderr.includes('--beam must be a whole number >= 1'), r.stderr);
+    assert.ok(r.stderr.includes(`got ${JSON.stringify(bad)}`), r.stderr);
+    assert.doesNotMatch(r.stderr, /got null/);
+  }
 });

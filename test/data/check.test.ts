@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { afterEach, before, test } from 'node:test';
 
 import { dataCommand } from '../../src/cli/data';
-import { checkDataset, datasetStatistics, formatCheck, lengthPercentiles } from '../../src/data/check';
+import { checkDataset, DEFAULT_DECODE_SAMPLE, datasetStatistics, formatCheck, lengthPercentiles } from '../../src/data/check';
 import { loadKarpathy } from '../../src/data/karpathy';
 import { FIXTURES, makeFixtureImages, tempDir } from './helpers';
 
@@ -50,6 +50,7 @@ test('checkDataset: a good dataset is usable; a missing image and a corrupt imag
   const good = await checkDataset(tiny, root);
   assert.equal(good.usable, true, formatCheck(good));
   assert.equal(good.decoded.checked, 5);
+  assert.deepEqual(good.decoded, { checked: 5, failed: 0, of: 5, requested: DEFAULT_DECODE_SAMPLE }, 'by default a seeded sample, here larger than the dataset');
 
   const broken = tempDir('broken');
   fs.cpSync(root, broken, { recursive: true });
@@ -99,8 +100,28 @@ test('captioning data scenes generates, then reuses, and the result passes the c
   assert.match(again.out, /^reused /);
   const check = await run(['check', '--dataset', path.join(out, 'dataset_scenes.json'), '--images', out]);
   assert.equal(check.code, 0, check.out);
-  assert.match(check.out, /images decoded: 10, failed: 0/);
+  assert.match(check.out, /images decoded: 10, failed: 0\n/);
+  // --decode N decodes a seeded sample and says so; all decodes every image.
+  const sample = await run(['check', '--dataset', path.join(out, 'dataset_scenes.json'), '--images', out, '--decode', '3']);
+  assert.match(sample.out, /images decoded: 3, failed: 0 \(a seeded sample of 3 of the 10 images; decode 'all', --decode all, for every one\)/);
+  const all = await run(['check', '--dataset', path.join(out, 'dataset_scenes.json'), '--images', out, '--decode', 'all', '--json']);
+  assert.deepEqual(JSON.parse(all.out).decoded, { checked: 10, failed: 0, of: 10, requested: 'all' });
+  const none = await run(['check', '--dataset', path.join(out, 'dataset_scenes.json'), '--images', out, '--decode', 'none']);
+  assert.match(none.out, /images decoded: 0, failed: 0 \(decoding skipped\)/);
   await assert.rejects(run(['scenes', '--out', out, '--images', 'ten']), /--images must be a whole number >= 1, got "ten"/);
   await assert.rejects(run(['scenes', '--out', out, '--occlusion', '1.5']), /--occlusion must be a probability in \[0, 1\], got "1\.5"/);
   await assert.rejects(run(['scenes']), /required option '--out <dir>' not specified/);
+});
+
+test('captioning data check decodes a seeded sample by default (not all of a COCO-sized set), and its help says so', async () => {
+  assert.ok(Number.isInteger(DEFAULT_DECODE_SAMPLE) && DEFAULT_DECODE_SAMPLE >= 100 && DEFAULT_DECODE_SAMPLE <= 5000, String(DEFAULT_DECODE_SAMPLE));
+  const checked = await run(['check', '--dataset', tiny, '--images', root, '--json']);
+  assert.equal(checked.code, 0);
+  assert.deepEqual(JSON.parse(checked.out).decoded, { checked: 5, failed: 0, of: 5, requested: DEFAULT_DECODE_SAMPLE });
+  let help = '';
+  await assert.rejects(
+    dataCommand({ out: (t) => (help += t), err: (t) => (help += t) }).parseAsync(['check', '--help'], { from: 'user' }),
+    (error: { code?: string }) => error.code === 'commander.helpDisplayed',
+  );
+  assert.match(help.replace(/\s+/g, ' '), new RegExp(`--decode <which> images to decode: a seeded sample of N .*'all' .*'none' \\(default: "${DEFAULT_DECODE_SAMPLE}"\\)`));
 });
