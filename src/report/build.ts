@@ -20,7 +20,7 @@ import { flattenConfig } from '../tracking/canonical';
 import { tableOfRuns, type Row, type RunTable } from '../tracking/compare';
 import { gitState } from '../tracking/environment';
 import { resultsRoot, runsFolder } from '../tracking/paths';
-import { metricColumn } from '../tracking/records';
+import { metricColumn, type RunMetric } from '../tracking/records';
 import { Run } from '../tracking/run';
 import { listRuns, type RunEntry } from '../tracking/store';
 import { exportFigure } from '../viz/display';
@@ -125,6 +125,27 @@ async function renderRunFigures(runs: Run[], figuresDir: string, warnings: strin
   return done;
 }
 
+/**
+ * The first coco-caption BLEU-4 of the finished runs (free-running on test first, then any
+ * split and protocol), to show the scale the report's numbers are printed on.
+ */
+export function scaleExample(entries: readonly RunEntry[]): { id: string; metric: RunMetric } | undefined {
+  const bleu = entries.flatMap((e) => (e.summary?.metrics ?? []).filter((m) => m.name === 'BLEU-4' && m.implementation === 'coco-caption').map((metric) => ({ id: e.id, metric })));
+  return bleu.find((b) => b.metric.split === 'test' && b.metric.protocol === 'free-running') ?? bleu[0];
+}
+
+/** How the report's numbers were measured and, when a run has one, one of our BLEU-4s printed on their scale. */
+function referenceScaleNote(finished: readonly RunEntry[]): string {
+  const intro = 'These come from teacher-forced validation with an NLTK-style BLEU on a 0-100 scale and no beam search; ours are on the coco-caption scale (0-1)';
+  const example = scaleExample(finished);
+  const caveat = 'but only numbers with the same protocol and implementation can be compared.';
+  if (!example) return `${intro}, ${caveat}`;
+  const { id, metric } = example;
+  return (
+    `${intro}: run ${code(id)}'s ${metricColumn(metric)} of ${metric.value.toFixed(4)} would print as ${(100 * metric.value).toFixed(1)} there, ` + caveat
+  );
+}
+
 /** Builds the report; see the module comment. */
 export async function buildReport(options: ReportOptions = {}): Promise<ReportResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
@@ -160,12 +181,7 @@ export async function buildReport(options: ReportOptions = {}): Promise<ReportRe
       columns: ['model', 'metric', 'value', 'scale', 'where', 'source'],
       rows: REPORT_NUMBERS.map((n) => [n.model, n.metric, n.value, n.scale, n.table, `source: ${n.source}`]),
     },
-    {
-      kind: 'paragraph',
-      text:
-        'These come from teacher-forced validation with an NLTK-style BLEU on a 0-100 scale and no beam search; our BLEU-4 of 0.211 ' +
-        'on the coco-caption scale would print as 21.1 there, but only numbers with the same protocol and implementation can be compared.',
-    },
+    { kind: 'paragraph', text: referenceScaleNote(finished) },
     { kind: 'heading', level: 2, text: 'Runs' },
   ];
 
@@ -185,11 +201,13 @@ export async function buildReport(options: ReportOptions = {}): Promise<ReportRe
   const params = options.params ?? keyParams(finished);
   const metricColumns = [...new Set(finished.flatMap((e) => e.summary!.metrics.map((m) => metricColumn(m))))].sort();
   if (finished.length > 0) {
-    const columns = ['run', 'variant', 'epochs', ...params, ...metricColumns];
+    // Epochs trained of those planned, the best epoch (whose checkpoint gave the test numbers and whose train/val numbers are shown) and why training ended.
+    const columns = ['run', 'variant', 'epochs trained', 'best epoch', 'stop', ...params, ...metricColumns];
     const rows = finished.map((e) => {
       const row = wide.rows.find((r) => r.id === e.id) as Row;
       const flat = flattenConfig(e.summary!.config);
-      return [code(e.id), variantOf(e), e.summary!.epochs.completed, ...params.map((p) => flat[p] ?? null), ...metricColumns.map((c) => row[c] ?? null)];
+      const { completed, planned } = e.summary!.epochs;
+      return [code(e.id), variantOf(e), `${completed} / ${planned}`, row.best_epoch, row.stop, ...params.map((p) => flat[p] ?? null), ...metricColumns.map((c) => row[c] ?? null)];
     });
     blocks.push({ kind: 'table', columns, rows });
     blocks.push({ kind: 'heading', level: 3, text: 'Every number with its run and protocol' });

@@ -24,6 +24,7 @@ interface Summary {
   status: string;
   config: { optimizer: { lr: number }; model: { hidden: number } };
   metrics: { name: string; value: number; split?: string; protocol?: string; beam?: number; implementation: string; epoch?: number }[];
+  epochs: { planned: number; completed: number; best?: number };
 }
 
 before(async () => {
@@ -64,7 +65,7 @@ function markdownTables(md: string): { header: string[]; rows: string[][] }[] {
 
 function summaries(): Summary[] {
   const runs = path.join(results, 'runs');
-  return fs.readdirSync(runs).map((id) => JSON.parse(fs.readFileSync(path.join(runs, id, 'summary.json'), 'utf8')) as Summary);
+  return fs.readdirSync(runs).filter((id) => !id.startsWith('.')).map((id) => JSON.parse(fs.readFileSync(path.join(runs, id, 'summary.json'), 'utf8')) as Summary);
 }
 
 test('the report lists every finished run with its metrics as recorded, each cited with run id and protocol', async () => {
@@ -83,6 +84,10 @@ test('the report lists every finished run with its metrics as recorded, each cit
     const row = runsTable.rows.find((r) => r[0] === `\`${s.id}\``);
     assert.ok(row, `a row for ${s.id}`);
     assert.equal(row[1], s.name);
+    // Epochs trained of planned, the best epoch (1-based) and why training ended, as recorded.
+    assert.equal(row[runsTable.header.indexOf('epochs trained')], `${s.epochs.completed} / ${s.epochs.planned}`);
+    assert.equal(row[runsTable.header.indexOf('best epoch')], String(s.epochs.best! + 1));
+    assert.equal(row[runsTable.header.indexOf('stop')], 'planned');
     assert.equal(Number(row[runsTable.header.indexOf('optimizer.lr')]), s.config.optimizer.lr, 'the params that differ are shown');
     assert.equal(Number(row[runsTable.header.indexOf('model.hidden')]), s.config.model.hidden);
     for (const m of s.metrics) {
@@ -116,6 +121,14 @@ test('the report lists every finished run with its metrics as recorded, each cit
     ['BERT + attention', 'validation loss', 2.7],
   ]);
   assert.ok(reference.rows.every((r) => r[r.length - 1] === 'source: report (teacher-forced, NLTK-style)'));
+  // The scale example under it is one of the runs' own BLEU-4s, read from its summary (no number written by hand).
+  const example = [...finished]
+    .sort((a, b) => (a.id < b.id ? -1 : 1))
+    .flatMap((s) => s.metrics.filter((m) => m.name === 'BLEU-4' && m.implementation === 'coco-caption').map((m) => ({ id: s.id, m })))
+    .find((b) => b.m.split === 'test' && b.m.protocol === 'free-running')!;
+  const label = `BLEU-4 (${[example.m.split, example.m.protocol, example.m.beam !== undefined ? `beam ${example.m.beam}` : undefined].filter(Boolean).join(', ')})`;
+  assert.ok(md.includes(`run \`${example.id}\`'s ${label} of ${example.m.value.toFixed(4)} would print as ${(100 * example.m.value).toFixed(1)} there`), md);
+  assert.ok(!md.includes('0.211'), 'no hand-written BLEU-4');
 
   // The failed run is listed apart with its error; its numbers are in no table.
   const failed = summaries().find((s) => s.status === 'failed')!;
@@ -147,6 +160,8 @@ test('with no runs the report says so instead of failing, and keeps the referenc
   const md = fs.readFileSync(path.join(out, 'README.md'), 'utf8');
   assert.match(md, /No runs found in `.*no-results[\\/]runs`/);
   assert.ok(md.includes('source: report (teacher-forced, NLTK-style)'));
+  assert.ok(md.includes('ours are on the coco-caption scale (0-1), but only numbers with the same protocol'), 'the scale is explained without a number of ours');
+  assert.ok(!/0\.211|would print as/.test(md), 'no BLEU-4 of ours without a run');
   assert.ok(md.includes('![notebook-figure](figures/notebook-figure.png)'), 'figures exported by notebooks are listed');
   assert.ok(!fs.existsSync(path.join(out, 'figures', 'runs-training-loss.png')), 'stale run figures are removed');
 });
