@@ -22,7 +22,7 @@ import * as path from 'path';
 import { writeFileAtomic } from '../common/atomic-write';
 import { type CaptionDataset, imagePath } from '../data/dataset';
 import { loadImageBatch } from '../data/images';
-import { type ProgressMode, phaseProgress } from '../tracking/progress';
+import { type ProgressMode, phaseProgress } from '../common/progress';
 import { decodeHalf, encodeHalf } from './float16';
 import { type ImageInputs, MemoryInputs } from './inputs';
 import { adaptiveAveragePool, type FrozenEncoder } from './pretrained';
@@ -125,7 +125,7 @@ export interface ExtractOptions {
   batchSize?: number;
   /** Progress lines (default stderr; null: silent). */
   log?: ((line: string) => void) | null;
-  /** Also a progress line every this many images (default: by time only, at most every 30 s; src/tracking/progress.ts). */
+  /** Also a progress line every this many images (default: by time only, at most every 30 s; src/common/progress.ts). */
   progressEvery?: number;
   /** How progress shows (default auto: a bar on a terminal, the cell's display in a notebook, else lines). */
   progress?: ProgressMode;

@@ -39,7 +39,7 @@ import { readJsonIfExists, readJsonLines, writeJson, writeJsonSync } from './fil
 import { epochSeed, type EpochContext, type Evaluation, type RunContext, type TrainingJob } from './job';
 import { acquireLock, type LockHandle } from './lock';
 import { runFolder, RUN_FILES, runsFolder } from './paths';
-import { createProgress, formatDuration, type ProgressMode } from './progress';
+import { createProgress, formatDuration, type ProgressMode } from '../common/progress';
 import {
   checkConfig,
   checkMetricRecord,

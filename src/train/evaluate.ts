@@ -18,7 +18,7 @@ import { type ImageInputs, inputTensor } from '../encoders/inputs';
 import { computeCaptionMetrics, type ImageId, type MetricEntry, isMetricScore } from '../metrics';
 import { type Captioner, teacherBatch } from '../model/captioner';
 import { beamSearch, type DecodedCaption, greedyDecode } from '../model/search';
-import { type ProgressMode, phaseProgress } from '../tracking/progress';
+import { type ProgressMode, phaseProgress } from '../common/progress';
 import { type AttentionPenaltyReduction, captionLoss } from './loss';
 
 export interface DecodeSettings {
@@ -68,7 +68,7 @@ export async function freeRunningEvaluation(
   images: readonly number[],
   settings: DecodeSettings & {
     split: string;
-    /** Progress lines (images/s, ETA; src/tracking/progress.ts), default stderr; null: silent. */
+    /** Progress lines (images/s, ETA; src/common/progress.ts), default stderr; null: silent. */
     log?: ((line: string) => void) | null;
     progress?: ProgressMode;
   },

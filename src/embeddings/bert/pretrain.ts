@@ -29,7 +29,7 @@ import * as path from 'path';
 import { writeFileAtomic } from '../../common/atomic-write';
 import { createRng, seededPermutation } from '../../data/random';
 import { epochSeed } from '../../tracking/job';
-import { formatDuration } from '../../tracking/progress';
+import { formatDuration } from '../../common/progress';
 import { Adam } from '../../train/adam';
 import { BERT_QUICK_SHAPE, checkBertConfig, type BertConfig } from './config';
 import { HF_FILES, writeBertFolder } from './hf-folder';

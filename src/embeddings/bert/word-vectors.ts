@@ -39,7 +39,7 @@ import * as path from 'path';
 import { createHash } from 'crypto';
 
 import { writeFileAtomic } from '../../common/atomic-write';
-import { phaseProgress } from '../../tracking/progress';
+import { phaseProgress } from '../../common/progress';
 import type { BertEmbedder } from './embedder';
 import { VectorCache, type VectorCacheStats } from './vector-cache';
 
@@ -63,7 +63,7 @@ export interface BertWordVectorsOptions {
   /** Progress of long precomputations (captions done of total). */
   onProgress?: (done: number, total: number) => void;
   /**
-   * Progress lines of long precomputations, with rate and ETA (src/tracking/progress.ts: a
+   * Progress lines of long precomputations, with rate and ETA (src/common/progress.ts: a
    * bar on a terminal, the cell's display in a notebook, else a line at most every 30 s, and
    * a final line); default none.
    */

@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { mock, test } from 'node:test';
 
-import { createProgress, formatDuration, formatEta, formatRate, phaseProgress } from '../../src/tracking/progress';
+import { createProgress, formatDuration, formatEta, formatRate, phaseProgress } from '../../src/common/progress';
 
 function fakeStream(tty: boolean): NodeJS.WriteStream & { text: string } {
   const s = { isTTY: tty, text: '', write(chunk: string) { s.text += chunk; return true; } };

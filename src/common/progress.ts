@@ -22,7 +22,7 @@
  *   [captioning-lab] baseline-3f2a9c1b7d0e epoch 3/5: 120/400 steps, 3.1 steps/s, ETA 1 min 30 s · loss 0.5123
  *   [captioning-lab] baseline-3f2a9c1b7d0e epoch 3/5: loss 0.4123, val_loss 0.5012 (12.3 s; ETA 24.6 s)
  */
-import { kernelCell, type LiveDisplay, liveDisplay } from '../common/live-display';
+import { kernelCell, type LiveDisplay, liveDisplay } from './live-display';
 
 /**
  * auto: a notebook cell's live display in a tslab kernel, else a bar on a terminal, else
