@@ -8,6 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 
+import { tinyRunOverrides } from '../train/tiny-run';
+
 const ROOT = path.resolve(__dirname, '..', '..');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-train-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -22,14 +24,7 @@ test('the same content under another --name is loaded, not trained again, and no
   const config = path.join(tmp, 'tiny.json');
   fs.writeFileSync(
     config,
-    JSON.stringify({
-      data: { dir: path.join(tmp, 'scenes'), scenes: { images: 20, size: 64, seed: 6, occlusion: 0, captionsPerImage: 5 } },
-      encoder: { kind: 'small-cnn', inputSize: 64, normalisation: 'imagenet' },
-      decoder: { hidden: 8, attention: 8 },
-      words: { dim: 8 },
-      train: { epochs: 1, batchSize: 16 },
-      decode: { beam: 1, maxLength: 6, lengthPenalty: 0 },
-    }),
+    JSON.stringify(tinyRunOverrides(path.join(tmp, 'scenes'), { seed: 6 })),
   );
   const first = captioning('train', '--config', config, '--name', 'first-name');
   assert.equal(first.code, 0, first.stderr);

@@ -2,12 +2,10 @@
 // cache hits, resume after a failure or an interrupt, force, and the run folder's records.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 
-import { BACKEND_ENV_VAR, initBackend } from '../../src/compute/backend';
 import {
   DamagedRunError,
   experiment,
@@ -15,22 +13,11 @@ import {
   loadRun,
   RunFailedError,
   RunInterruptedError,
-  type ExperimentOptions,
 } from '../../src/tracking';
 import { checkpointWeights, mlpJob, newCounters } from './fixtures/mlp-job';
+import { storeFixture } from './fixtures/store';
 
-let tmp: string;
-const lines: string[] = [];
-const quiet = (root: string, extra: ExperimentOptions = {}): ExperimentOptions => ({ root, log: (l) => lines.push(l), progress: 'lines', ...extra });
-
-before(async () => {
-  process.env[BACKEND_ENV_VAR] = 'cpu';
-  await initBackend();
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tracking-exp-'));
-});
-after(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-const rootOf = (name: string) => path.join(tmp, name);
+const { lines, quiet, rootOf } = storeFixture('tracking-exp-');
 
 test('the same config twice trains once; force trains again', async () => {
   const root = rootOf('cache');

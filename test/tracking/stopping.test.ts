@@ -4,24 +4,14 @@
 // further. Identity is the content: the same content under another name is the same run.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 
-import { BACKEND_ENV_VAR, initBackend } from '../../src/compute/backend';
-import { experiment, jobRunId, listRuns, loadRun, RunFailedError, runTable, type ExperimentOptions } from '../../src/tracking';
+import { experiment, jobRunId, listRuns, loadRun, RunFailedError, runTable } from '../../src/tracking';
 import { mlpJob, newCounters } from './fixtures/mlp-job';
+import { storeFixture } from './fixtures/store';
 
-let tmp: string;
-const lines: string[] = [];
-const quiet = (root: string, extra: ExperimentOptions = {}): ExperimentOptions => ({ root, log: (l) => lines.push(l), progress: 'lines', ...extra });
-
-before(async () => {
-  process.env[BACKEND_ENV_VAR] = 'cpu';
-  await initBackend();
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tracking-stop-'));
-});
-after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const { lines, quiet, rootOf } = storeFixture('tracking-stop-');
 
 const epochLines = (dir: string) =>
   fs
@@ -32,7 +22,7 @@ const epochLines = (dir: string) =>
     .filter((r) => r.kind === 'epoch');
 
 test('an early stop ends the run at that epoch: records, checkpoints, status and summary stop there too', async () => {
-  const root = path.join(tmp, 'early');
+  const root = rootOf('early');
   const counters = newCounters();
   // Epoch index 1 is made the best by a large shift down of its val_loss; the job stops in epoch index 3 of 10.
   const run = await experiment(mlpJob({ epochs: 10, stopAt: 3, valShift: { 1: -100 }, counters }), quiet(root));
@@ -70,7 +60,7 @@ test('an early stop ends the run at that epoch: records, checkpoints, status and
 });
 
 test('a run that stopped early and died while evaluating resumes as stopped: it evaluates, trains nothing more', async () => {
-  const root = path.join(tmp, 'stopped-then-failed');
+  const root = rootOf('stopped-then-failed');
   const counters = newCounters();
   const job = () => mlpJob({ epochs: 8, stopAt: 1, evaluateFailures: 1, counters });
   await assert.rejects(experiment(job(), quiet(root)), (e: unknown) => e instanceof RunFailedError && /while evaluating/.test(e.message));
@@ -84,14 +74,14 @@ test('a run that stopped early and died while evaluating resumes as stopped: it 
 });
 
 test('planned epochs reached: the stop says so', async () => {
-  const root = path.join(tmp, 'planned');
+  const root = rootOf('planned');
   const run = await experiment(mlpJob({ epochs: 2 }), quiet(root));
   assert.deepEqual(run.status.stop, { reason: 'planned', epochs: 2 });
   assert.deepEqual(run.summary.stop, { reason: 'planned', epochs: 2 });
 });
 
 test('the same content under another name is the same run: loaded, no second folder, the name kept as an alias', async () => {
-  const root = path.join(tmp, 'aliases');
+  const root = rootOf('aliases');
   const counters = newCounters();
   const first = await experiment(mlpJob({ name: 'baseline', epochs: 2, counters }), quiet(root));
   const second = await experiment(mlpJob({ name: 'reference-arm', epochs: 2, counters }), quiet(root));
@@ -117,7 +107,7 @@ test('the same content under another name is the same run: loaded, no second fol
 });
 
 test('an epoch without the best-epoch metric fails the run naming the metric (never read as a score of 0)', async () => {
-  const root = path.join(tmp, 'missing-metric');
+  const root = rootOf('missing-metric');
   const base = mlpJob({ epochs: 3 });
   const job: typeof base = {
     ...base,

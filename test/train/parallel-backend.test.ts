@@ -11,6 +11,7 @@ import { BACKEND_ENV_VAR, initBackend } from '../../src/compute/backend';
 import { resolveConfig } from '../../src/model/config';
 import { RESULTS_ENV_VAR } from '../../src/tracking';
 import { trainRuns } from '../../src/train/parallel';
+import { tinyRunOverrides } from './tiny-run';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'parallel-backend-'));
 const saved = { results: process.env[RESULTS_ENV_VAR], backend: process.env[BACKEND_ENV_VAR] };
@@ -30,14 +31,7 @@ after(() => {
 });
 
 test("the child trains on the parent's backend", async () => {
-  const config = resolveConfig('quick', {
-    data: { dir: path.join(root, 'scenes'), scenes: { images: 20, size: 64, seed: 5, occlusion: 0, captionsPerImage: 5 } },
-    encoder: { kind: 'small-cnn', inputSize: 64, normalisation: 'imagenet' },
-    decoder: { hidden: 8, attention: 8 },
-    words: { dim: 8 },
-    train: { epochs: 1, batchSize: 16 },
-    decode: { beam: 1, maxLength: 6, lengthPenalty: 0 },
-  });
+  const config = resolveConfig('quick', tinyRunOverrides(path.join(root, 'scenes')));
   const [run] = await trainRuns([{ name: 'on-cpu', config }], { workers: 1, log: () => {} });
   assert.equal(run.summary.backend, 'cpu');
   assert.equal(run.environment?.backend.kind, 'cpu');
