@@ -6,7 +6,7 @@
  *
  *   npx tsx bench/metrics.ts
  */
-import { createRng } from '../src/data/random';
+import { createRng } from '../src/common/random';
 import { scoreCaptions, type ImageId, type ScoreOptions } from '../src/metrics';
 
 const IMAGES = 5000;

@@ -30,8 +30,8 @@ export { loadImage, loadImageTensor, loadImageBatch, imageBatchTensor, imageData
 export type { ImageOptions, DecodedImage, ImageBatch, Normalisation, NormalisationName, ResizeMode } from './data/images';
 export { planBatches, captionBatches, imageCaptionBatches, makeCaptionBatch, batchTensors } from './data/batches';
 export type { BatchOptions, CaptionBatch, ImageCaptionBatch, BatchTensors } from './data/batches';
-export { createRng, seededPermutation } from './data/random';
-export type { Rng, Seed } from './data/random';
+export { createRng, seededPermutation } from './common/random';
+export type { Rng, Seed } from './common/random';
 export { SCENES_QUICK, ensureScenes, generateScenes, readScenesManifest, resolveScenesParams } from './data/scenes/generate';
 export type { ScenesParams, ScenesInfo, ScenesManifest } from './data/scenes/generate';
 export { sceneAnnotations } from './data/scenes/annotations';

@@ -20,7 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import { type CaptionDataset, imagePath } from './dataset';
 import { type ImageBatch, type ImageOptions, loadImageBatch } from './images';
-import { createRng, type Seed } from './random';
+import { createRng, type Seed } from '../common/random';
 import { type EncodedCaptions, PAD_ID, rowCount, rowLength } from './vocabulary';
 
 export interface BatchOptions {

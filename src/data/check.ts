@@ -12,7 +12,7 @@
 import { type CaptionDataset, DatasetError, type DatasetImage, formatProblem, imagePath, type LoadMode, type RestvalPolicy, type Split, SPLITS } from './dataset';
 import { decodeRgb } from './images';
 import { loadDataset } from './load';
-import { createRng } from './random';
+import { createRng } from '../common/random';
 import { buildVocabulary, vocabularyCoverage } from './vocabulary';
 
 export interface LengthPercentiles {

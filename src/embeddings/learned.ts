@@ -7,8 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import type { Seed } from '../data/random';
-import { uniformVariable } from '../model/init';
+import type { Seed } from '../common/random';
+import { uniformVariable } from '../compute/init';
 import type { WordInputs } from './word-inputs';
 
 export interface LearnedEmbeddingOptions {

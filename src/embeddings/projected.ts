@@ -14,8 +14,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import type { Seed } from '../data/random';
-import { defaultLimit, uniformVariable } from '../model/init';
+import type { Seed } from '../common/random';
+import { defaultLimit, uniformVariable } from '../compute/init';
 import type { WordInputs } from './word-inputs';
 
 export interface ProjectionOptions {

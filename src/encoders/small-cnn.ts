@@ -10,8 +10,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import type { Seed } from '../data/random';
-import { uniformVariable, zerosVariable } from '../model/init';
+import type { Seed } from '../common/random';
+import { uniformVariable, zerosVariable } from '../compute/init';
 import { conv2dSame } from './conv';
 import type { TrainableEncoder } from './encoder';
 

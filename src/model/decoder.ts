@@ -20,9 +20,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import type { Seed } from '../data/random';
+import type { Seed } from '../common/random';
 import { type AttentionActivation, type AttentionWeights, attend, projectFeatures } from './attention';
-import { defaultLimit, uniformVariable, zerosVariable } from './init';
+import { defaultLimit, uniformVariable, zerosVariable } from '../compute/init';
 import { lstmCell } from './lstm-cell';
 import { tidyObject } from './tidy';
 

@@ -5,7 +5,7 @@
  * encoder's share of a step about fivefold; the decoder still sees every caption once per
  * epoch. (Plain caption batches, as the reference code draws them: src/data/batches.ts.)
  */
-import { createRng, type Seed } from '../data/random';
+import { createRng, type Seed } from '../common/random';
 import type { EncodedCaptions } from '../data/vocabulary';
 
 export function planImageBatches(encoded: EncodedCaptions, options: { imagesPerBatch: number; seed: Seed; epoch: number }): Int32Array[] {

@@ -17,11 +17,11 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { makeCaptionBatch, planBatches } from '../data/batches';
-import { createRng } from '../data/random';
+import { createRng } from '../common/random';
 import type { EncodedCaptions } from '../data/vocabulary';
 import { type ImageInputs, inputTensor } from '../encoders/inputs';
 import { type Captioner, teacherBatch } from '../model/captioner';
-import { Adam, type AdamState } from './adam';
+import { Adam, type AdamState } from '../compute/adam';
 import { planImageBatches } from './batches';
 import type { TrainConfig } from '../model/config';
 import { captionLoss, type TeacherForcingImplementation } from './loss';

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import { batchTensors, captionBatches, imageCaptionBatches, makeCaptionBatch, planBatches } from '../../src/data/batches';
 import type { DatasetImage } from '../../src/data/dataset';
-import { createRng, seededPermutation } from '../../src/data/random';
+import { createRng, seededPermutation } from '../../src/common/random';
 import { buildVocabulary, encodeCaptions, END_ID, PAD_ID, START_ID } from '../../src/data/vocabulary';
 import { halves, tempDir, writeRgb } from './helpers';
 

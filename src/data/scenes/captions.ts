@@ -12,7 +12,7 @@
  * noun, not the article): the ground truth for "did attention look at the object while
  * the model said its name?".
  */
-import type { Rng } from '../random';
+import type { Rng } from '../../common/random';
 import { vocabularyTokens } from '../tokenize';
 import { type Background, between, nextTo, type Region, regions, type Relation, relations, type Scene, type Size } from './layout';
 import type { Shape } from './raster';

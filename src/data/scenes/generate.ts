@@ -22,7 +22,7 @@ import sharp from 'sharp';
 
 import { writeFileAtomic } from '../../common/atomic-write';
 import { loadKarpathy } from '../karpathy';
-import { createRng } from '../random';
+import { createRng } from '../../common/random';
 import { captionScene } from './captions';
 import { renderScene, sampleScene, type Scene } from './layout';
 

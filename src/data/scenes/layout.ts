@@ -12,7 +12,7 @@
  *                 smaller height, the gap under a quarter of the image
  *   a between b, c  a right of one and left of the other (or below one, above the other)
  */
-import type { Rng } from '../random';
+import type { Rng } from '../../common/random';
 import { type Bounds, hiddenFraction, insideBounds, insideShape, type PlacedShape, Raster, type Rgb, type Shape, SHAPES, shapeBounds } from './raster';
 
 export const COLOURS = ['red', 'green', 'blue', 'yellow', 'purple', 'orange'] as const;

@@ -6,7 +6,7 @@
  *
  * Dimensions: B sequences, S pieces (the batch's longest), M chosen positions.
  */
-import type { Rng } from '../../data/random';
+import type { Rng } from '../../common/random';
 import type { WordPieceVocabulary } from './wordpiece';
 
 /** One unmasked sequence. */

@@ -16,7 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import { createRng, type Seed } from '../../data/random';
+import { createRng, type Seed } from '../../common/random';
 import { checkBertConfig, type BertConfig } from './config';
 
 /** The additive attention mask of padded positions (as Hugging Face BERT before 4.x's finfo.min). */

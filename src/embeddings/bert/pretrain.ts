@@ -8,7 +8,7 @@
  *
  * What it does: a WordPiece vocabulary learnt from the training captions (wordpiece.ts);
  * sequences of one caption or, with probability `pairProbability`, two (segment ids 0/1);
- * BERT's 15% masking with 80/10/10; Adam (PyTorch's, src/train/adam.ts; betas 0.9/0.999,
+ * BERT's 15% masking with 80/10/10; Adam (PyTorch's, src/compute/adam.ts; betas 0.9/0.999,
  * epsilon 1e-6 as BERT, no weight decay) with linear warmup then linear decay; gradients
  * clipped to a global norm; dropout 0.1; everything seeded. After every epoch: the masked-LM
  * loss and accuracy on the validation captions (fixed masks, no dropout), a progress line
@@ -27,10 +27,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { writeFileAtomic } from '../../common/atomic-write';
-import { createRng, seededPermutation } from '../../data/random';
+import { createRng, seededPermutation } from '../../common/random';
 import { epochSeed } from '../../tracking/job';
 import { formatDuration } from '../../common/progress';
-import { Adam } from '../../train/adam';
+import { Adam } from '../../compute/adam';
 import { BERT_QUICK_SHAPE, checkBertConfig, type BertConfig } from './config';
 import { HF_FILES, writeBertFolder } from './hf-folder';
 import { makeSequence, maskBatch, type MlmBatch, type Sequence } from './masking';

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 
 import { selectBackend } from '../../../src/compute/backend';
-import { createRng } from '../../../src/data/random';
+import { createRng } from '../../../src/common/random';
 import { BertEmbedder } from '../../../src/embeddings/bert/embedder';
 import { makeSequence, maskBatch } from '../../../src/embeddings/bert/masking';
 import { bertModelDir, bertPretrainingJob } from '../../../src/embeddings/bert/pretrain-job';

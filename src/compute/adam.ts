@@ -10,7 +10,7 @@
  * v / (1 - b2^t). Epsilon goes where PyTorch puts it: added to sqrt(v_hat), the
  * bias-corrected root, outside the square root. (TensorFlow's Adam adds it to the
  * uncorrected sqrt(v) instead, an epsilon larger by 1 / sqrt(1 - b2^t) in effect; the two
- * differ when gradients are as small as eps. test/train/adam.test.ts checks this placement
+ * differ when gradients are as small as eps. test/compute/adam.test.ts checks this placement
  * against scalar maths.)
  *
  * Each weight may have its own learning rate (an encoder trained with the decoder at

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import { createRng, type Seed } from '../data/random';
+import { createRng, type Seed } from '../common/random';
 
 /** A [..shape] tensor of values uniform in [-limit, limit), from `seed`. */
 export function uniformTensor(shape: number[], limit: number, seed: Seed): tf.Tensor {

@@ -8,7 +8,7 @@ import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 
 import { selectBackend } from '../../src/compute/backend';
-import { Adam } from '../../src/train/adam';
+import { Adam } from '../../src/compute/adam';
 import { Trainer, type TrainerOptions } from '../../src/train/trainer';
 import { tinyCaptioner, tinyDataset, tinyInputs, tinyTrainerOptions } from '../model/helpers';
 
