@@ -13,7 +13,7 @@
 import { Command } from 'commander';
 
 import { checkDataset, DEFAULT_DECODE_SAMPLE, formatCheck } from '../data/check';
-import type { RestvalPolicy } from '../data/dataset';
+import type { RestvalPolicy } from '../config';
 import { ensureScenes, SCENES_QUICK } from '../data/scenes/generate';
 
 /** Where the commands write; the defaults are the process's streams (tests pass their own). */

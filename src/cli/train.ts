@@ -15,7 +15,7 @@ import * as fs from 'fs';
 
 import { formatScoresTable, type MetricEntry } from '../metrics';
 import { BACKEND_KINDS, type BackendKind, initBackend } from '../compute/backend';
-import { type CaptionerConfig, PROFILE_NAMES, type ProfileName, parseSettings, resolveConfig, validateConfig, VARIANT_NAMES, VARIANTS, type VariantName } from '../model/config';
+import { type CaptionerConfig, PROFILE_NAMES, type ProfileName, parseSettings, resolveConfig, validateConfig, VARIANT_NAMES, VARIANTS, type VariantName } from '../config';
 import { experiment, findFinishedRun, recordEvaluation, type Run } from '../tracking';
 import { captionerJob, evaluateSplit } from '../train/job';
 import type { RunRequestFile, TrainChildMessage } from '../train/parallel';

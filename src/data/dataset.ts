@@ -10,6 +10,7 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import type { RestvalPolicy } from '../config';
 
 /** The splits a model sees. Karpathy's `restval` is folded into one of them (or dropped). */
 export const SPLITS = ['train', 'val', 'test'] as const;
@@ -63,7 +64,6 @@ export interface CaptionDataset {
 export type LoadMode = 'strict' | 'lenient';
 
 /** Where Karpathy's `restval` images go: into train (the reference code's choice), val, or nowhere. */
-export type RestvalPolicy = 'train' | 'val' | 'drop';
 
 /** One thing wrong with a dataset, located precisely. */
 export interface DatasetProblem {

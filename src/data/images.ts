@@ -17,11 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as fs from 'fs';
 import sharp from 'sharp';
 
-/** Per-channel mean and standard deviation, applied to pixel values scaled to [0, 1]. */
-export interface Normalisation {
-  mean: readonly [number, number, number];
-  std: readonly [number, number, number];
-}
+import { type Normalisation, NORMALISATION_NAMES, type NormalisationName } from '../config';
 
 /**
  * Named normalisations: `imagenet` (torchvision and most PyTorch ImageNet models, e.g. the
@@ -32,10 +28,7 @@ export const NORMALISATIONS = {
   imagenet: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
   'minus-one-to-one': { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
   'zero-to-one': { mean: [0, 0, 0], std: [1, 1, 1] },
-} as const satisfies Record<string, Normalisation>;
-
-export type NormalisationName = keyof typeof NORMALISATIONS;
-export const NORMALISATION_NAMES = Object.keys(NORMALISATIONS) as NormalisationName[];
+} as const satisfies Record<NormalisationName, Normalisation>;
 
 /** How the image is brought to the target size. */
 export type ResizeMode = 'centre-crop' | 'stretch';

@@ -33,11 +33,11 @@ import {
   ProblemLog,
   quote,
   readJsonFile,
-  type RestvalPolicy,
   type Split,
   structuralError,
   unsafeImagePath,
 } from './dataset';
+import type { RestvalPolicy } from '../config';
 
 /** Options shared by the dataset loaders. */
 export interface LoadOptions {

@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 
 import { type CaptionDataset, imagePath } from '../data/dataset';
 import { type ImageOptions, loadImageBatch } from '../data/images';
-import { type ChannelOrder, toChannelOrder } from './preprocess';
+import type { ChannelOrder } from '../config';
+import { toChannelOrder } from './preprocess';
 
 export interface ImageInputs {
   readonly kind: 'pixels' | 'features';

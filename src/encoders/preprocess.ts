@@ -5,8 +5,7 @@
  * `{ mean: [0.485, 0.458, 0.408], std: [1/255, 1/255, 1/255] }` (RGB order, applied first)
  * and `channelOrder: 'bgr'`.
  */
-export type ChannelOrder = 'rgb' | 'bgr';
-export const CHANNEL_ORDERS: readonly ChannelOrder[] = ['rgb', 'bgr'];
+import type { ChannelOrder } from '../config';
 
 /** Returns pixels [..., 3] in the wanted channel order (in place for 'bgr'). */
 export function toChannelOrder(pixels: Float32Array, order: ChannelOrder): Float32Array {

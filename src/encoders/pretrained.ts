@@ -26,8 +26,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import type { Normalisation, NormalisationName } from '../data/images';
-import type { ChannelOrder } from './preprocess';
+import type { ChannelOrder, Normalisation, NormalisationName } from '../config';
 import { projectPath } from '../common/project';
 
 export interface PretrainedSpec {

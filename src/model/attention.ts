@@ -14,10 +14,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import { WEIGHTED_SUM, WEIGHTED_SUM_GRAD_ALPHA, wasmSpeedupsEnabled } from '../compute/wasm-training';
+import { WEIGHTED_SUM, WEIGHTED_SUM_GRAD_ALPHA } from '../compute/wasm-fused-kernels';
+import { wasmSpeedupsEnabled } from '../compute/wasm-speedups';
+import type { AttentionActivation } from '../config';
 
-export type AttentionActivation = 'tanh' | 'relu';
-export const ATTENTION_ACTIVATIONS: readonly AttentionActivation[] = ['tanh', 'relu'];
 
 /** The attention's weights. */
 export interface AttentionWeights {
@@ -63,7 +63,7 @@ export function attend(
 /**
  * sum_i alpha_bi a_bi: alpha [B, P], features [B, P, D] -> [B, D], without a batched matMul.
  * With `fused` (teacher forcing: under a gradient tape), one fused kernel where the backend
- * has it (src/compute/wasm-training.ts registers it for wasm; its gradient is registered
+ * has it (src/compute/wasm-fused-kernels.ts registers it for wasm; its gradient is registered
  * below): fewer kernels, and no [B, P, D] product kept for the backward pass. Decoding
  * leaves it off: without a tape the plain ops are as fast (the kernel is a JS loop).
  * The same numbers either way.

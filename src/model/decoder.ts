@@ -21,17 +21,14 @@
 import * as tf from '@tensorflow/tfjs';
 
 import type { Seed } from '../common/random';
-import { type AttentionActivation, type AttentionWeights, attend, projectFeatures } from './attention';
+import { type AttentionWeights, attend, projectFeatures } from './attention';
 import { defaultLimit, uniformVariable, zerosVariable } from '../compute/init';
 import { lstmCell } from './lstm-cell';
 import { tidyObject } from './tidy';
+import type { AttentionActivation, ContextMode, GateMode } from '../config';
 
 /** How the context vector is formed: soft attention (the model) or the mean feature (ablation). */
-export type ContextMode = 'soft-attention' | 'mean';
-export const CONTEXT_MODES: readonly ContextMode[] = ['soft-attention', 'mean'];
 /** The gate on the context: a scalar beta (paper), a vector (reference code), or none. */
-export type GateMode = 'scalar' | 'vector' | 'none';
-export const GATE_MODES: readonly GateMode[] = ['scalar', 'vector', 'none'];
 
 export interface DecoderOptions {
   vocabularySize: number; // V

@@ -9,13 +9,14 @@
  * forward pass and about twenty kernels in the backward pass, at every time step; on the
  * wasm backend the cost is the number of kernels more than their arithmetic (FACTS.md §4,
  * src/model/README.md). So in teacher forcing, where the backend has the fused kernel `CaptioningLstmCell`
- * (src/compute/wasm-training.ts registers it for wasm), the whole cell is one kernel
+ * (src/compute/wasm-fused-kernels.ts registers it for wasm), the whole cell is one kernel
  * forward and one backward (`CaptioningLstmCellGrad`, below). Elsewhere, or with the speedups
  * switched off, the plain ops run. Both compute the same numbers (test/compute/lstm-cell.test.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 
-import { LSTM_CELL, LSTM_CELL_GRAD, wasmSpeedupsEnabled } from '../compute/wasm-training';
+import { LSTM_CELL, LSTM_CELL_GRAD } from '../compute/wasm-fused-kernels';
+import { wasmSpeedupsEnabled } from '../compute/wasm-speedups';
 
 /**
  * The new state from gates [B, 4H] and c_{t-1} [B, H]. `fused` (teacher forcing, under a

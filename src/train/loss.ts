@@ -13,14 +13,13 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { type Captioner, type TeacherBatch } from '../model/captioner';
+import type { AttentionPenaltyReduction } from '../config';
 
 /** Which teacher forcing computes the logits: the optimised one (default) or the plain reference; same numbers. */
 export type TeacherForcingImplementation = 'optimised' | 'reference';
 export const TEACHER_FORCING_IMPLEMENTATIONS: readonly TeacherForcingImplementation[] = ['optimised', 'reference'];
 
 /** How the doubly stochastic term reduces over regions. */
-export type AttentionPenaltyReduction = 'sum' | 'mean';
-export const ATTENTION_PENALTY_REDUCTIONS: readonly AttentionPenaltyReduction[] = ['sum', 'mean'];
 
 export interface LossOptions {
   /** Weight of the doubly stochastic attention term. */

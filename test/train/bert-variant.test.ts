@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { selectBackend } from '../../src/compute/backend';
-import { resolveConfig, VARIANTS } from '../../src/model/config';
+import { resolveConfig, VARIANTS } from '../../src/config';
 import { experiment, listRuns, RESULTS_ENV_VAR } from '../../src/tracking';
 import { captionerJob } from '../../src/train/job';
 import { runFingerprints } from '../../src/train/setup';

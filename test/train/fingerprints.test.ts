@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 
 import { selectBackend } from '../../src/compute/backend';
-import { resolveConfig } from '../../src/model/config';
+import { resolveConfig } from '../../src/config';
 import { prepareData, runFingerprints } from '../../src/train/setup';
 
 test('runFingerprints agrees with prepareData for a frozen pretrained encoder', async () => {

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { BACKEND_ENV_VAR, initBackend } from '../../src/compute/backend';
-import { resolveConfig } from '../../src/model/config';
+import { resolveConfig } from '../../src/config';
 import { RESULTS_ENV_VAR } from '../../src/tracking';
 import { trainRuns } from '../../src/train/parallel';
 import { tinyRunOverrides } from './tiny-run';

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { selectBackend } from '../../src/compute/backend';
-import { resolveConfig } from '../../src/model/config';
+import { resolveConfig } from '../../src/config';
 import { listRuns, RESULTS_ENV_VAR } from '../../src/tracking';
 import { trainRuns } from '../../src/train/parallel';
 

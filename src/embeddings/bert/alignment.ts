@@ -8,9 +8,7 @@
  *
  * Dimensions: W vector width, K pieces of a word.
  */
-
-export const ALIGNMENTS = ['sum', 'mean', 'first'] as const;
-export type Alignment = (typeof ALIGNMENTS)[number];
+import { type Alignment, ALIGNMENTS } from '../../config';
 
 /** Checks an alignment name, naming the valid ones. */
 export function checkAlignment(value: string): Alignment {

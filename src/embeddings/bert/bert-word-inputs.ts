@@ -25,7 +25,8 @@ import * as tf from '@tensorflow/tfjs';
 import { END_ID, PAD_ID, START_ID, UNK_ID, type Vocabulary } from '../../data/vocabulary';
 import type { WordInputs } from '../word-inputs';
 import type { BertEmbedder } from './embedder';
-import { type BertMode, BertWordVectors, type BertWordVectorsOptions } from './word-vectors';
+import type { BertMode } from '../../config';
+import { BertWordVectors, type BertWordVectorsOptions } from './word-vectors';
 
 function describe(list: readonly (readonly string[])[]): string {
   const shown = list.slice(0, 3).map((p) => JSON.stringify(p.join(' ')));

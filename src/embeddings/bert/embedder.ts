@@ -1,7 +1,7 @@
 /**
  * Contextual word vectors from any BERT-family checkpoint through transformers.js: a hub id
  * (`Xenova/bert-base-uncased`, `Xenova/bert-large-uncased`) or a local folder in the same
- * layout (the project's own BERT from pretrain.ts). Offline by default (source.ts).
+ * layout (the project's own BERT, pretrain-job.ts). Offline by default (source.ts).
  *
  *   const bert = await BertEmbedder.load('Xenova/bert-base-uncased', { layer: 'last', alignment: 'sum' });
  *   const [v] = await bert.run([['a', 'dog', 'on', 'a', 'skateboard']]);
@@ -27,7 +27,8 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import { ALIGNMENTS, checkAlignment, combinePieces, type Alignment } from './alignment';
+import type { Alignment } from '../../config';
+import { checkAlignment, combinePieces } from './alignment';
 import { readWordEmbeddings } from './onnx-export';
 import { resolveBertSource, type BertSource, type SourceOptions } from './source';
 
@@ -369,4 +370,3 @@ export class BertEmbedder {
   }
 }
 
-export { ALIGNMENTS };

@@ -40,11 +40,9 @@ import { createHash } from 'crypto';
 
 import { writeFileAtomic } from '../../common/atomic-write';
 import { phaseProgress } from '../../common/progress';
+import { type BertMode, BERT_MODES } from '../../config';
 import type { BertEmbedder } from './embedder';
 import { VectorCache, type VectorCacheStats } from './vector-cache';
-
-export const BERT_MODES = ['bidirectional', 'causal', 'static'] as const;
-export type BertMode = (typeof BERT_MODES)[number];
 
 /** Checks a mode name, naming the valid ones. */
 export function checkBertMode(value: string): BertMode {

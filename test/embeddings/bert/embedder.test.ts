@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { ALIGNMENTS } from '../../../src/embeddings/bert/alignment';
+import { ALIGNMENTS } from '../../../src/config';
 import { BertEmbedder, REPORT_SEGMENT_ID } from '../../../src/embeddings/bert/embedder';
 import { contextDrift, nearestWords } from '../../../src/embeddings/bert/inspect';
 import { RemoteModelsDisabledError, REMOTE_MODELS_ENV_VAR, remoteAllowedByEnv, resolveBertSource } from '../../../src/embeddings/bert/source';

@@ -7,7 +7,8 @@ import { after, before, describe, test } from 'node:test';
 
 import { BertEmbedder } from '../../../src/embeddings/bert/embedder';
 import { decodeEntry, encodeEntry, VectorCache } from '../../../src/embeddings/bert/vector-cache';
-import { bertVectorsFor, BertWordVectors, BERT_MODES } from '../../../src/embeddings/bert/word-vectors';
+import { BERT_MODES } from '../../../src/config';
+import { bertVectorsFor, BertWordVectors } from '../../../src/embeddings/bert/word-vectors';
 import { loadTinyBert, type LoadedTinyBert, type TinyBert } from './fixture';
 
 let tiny: TinyBert;

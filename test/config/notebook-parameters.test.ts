@@ -3,7 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 
-import { notebookConfig, notebookParameters } from '../../src/notebooks/parameters';
+import { notebookConfig, notebookParameters } from '../../src/config';
 
 test('parameters come from the cell defaults, then the environment; bad values name the variable', () => {
   assert.deepEqual(notebookParameters({}, {}), { profile: 'quick', data: null, images: null, bert: null, device: null, set: [] });

@@ -2,7 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 
-import { DEFAULT_CONFIG, parseSettings, PROFILES, resolveConfig, validateConfig } from '../../src/model/config';
+import { DEFAULT_CONFIG, parseSettings, PROFILES, resolveConfig, validateConfig } from '../../src/config';
 
 describe('CaptionerConfig', () => {
   test('the quick profile is the defaults; paper sets the reference hyperparameters', () => {

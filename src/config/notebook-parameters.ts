@@ -16,7 +16,9 @@
  *   CAPTIONING_PROFILE=paper CAPTIONING_DATA=data/coco/dataset_coco.json npm run notebooks -- notebooks/05-bleu-comparison.ipynb
  */
 import { BACKEND_KINDS, type BackendKind } from '../compute/backend';
-import { type CaptionerConfig, type ConfigOverride, parseSettings, PROFILE_NAMES, type ProfileName, resolveConfig, VARIANTS, type VariantName } from '../model/config';
+import { PROFILE_NAMES, type ProfileName, VARIANTS, type VariantName } from './profiles';
+import { parseSettings, resolveConfig } from './resolve';
+import type { CaptionerConfig, ConfigOverride } from './types';
 
 export interface NotebookParameters {
   profile: ProfileName;
