@@ -28,7 +28,7 @@ import type { Figure } from '../viz/renderer';
 import type { TableCell } from '../viz/tables';
 import { curvesOf, trainingLossFigure, validationLossFigure, type RunCurves } from '../viz/training-figures';
 import { toHtml, toMarkdown, type Block } from './document';
-import { REPORT_NUMBERS } from './reference';
+import { REPORT_NUMBERS } from '../analysis/paper-reference';
 import { readExportedTables, toCsv } from './tables';
 
 export interface ReportOptions {

@@ -5,7 +5,7 @@
  *
  *   const figure = ablationFigure(summaries, 'BLEU-4 (beam 3)', { scale: 100 });
  */
-import type { ArmSummary } from '../train/ablations';
+import type { ArmSummary } from '../analysis/ablations';
 import type { Figure } from './renderer';
 import { RUN_COLOURS } from './training-figures';
 

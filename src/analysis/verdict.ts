@@ -11,7 +11,7 @@
  * (measured in the ablation study) — or by more than `minGain` (default 0.01) when no seed
  * spread is known. The report's own gain under its protocol is quoted beside ours.
  */
-import { REPORT_NUMBERS } from '../report/reference';
+import { REPORT_NUMBERS } from './paper-reference';
 import type { ProtocolRow } from './protocols';
 
 export interface BertVerdict {
@@ -33,13 +33,13 @@ export interface BertVerdict {
 
 function reportValue(model: string, metric: string): number {
   const n = REPORT_NUMBERS.find((r) => r.model === model && r.metric === metric);
-  if (!n) throw new Error(`report number ${model} / ${metric} is missing from src/report/reference.ts`);
+  if (!n) throw new Error(`report number ${model} / ${metric} is missing from src/analysis/paper-reference.ts`);
   return n.scale === 'x100' ? n.value / 100 : n.value;
 }
 
 const signed = (x: number, digits = 4) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
 
-/** The verdict from the two models' protocol rows (src/train/protocols.ts). */
+/** The verdict from the two models' protocol rows (src/analysis/protocols.ts). */
 export function bertVerdict(rows: { baseline: ProtocolRow; bert: ProtocolRow }, options: { beam?: number; noise?: number | null; minGain?: number } = {}): BertVerdict {
   const beam = options.beam ?? 3;
   const noise = options.noise ?? null;

@@ -69,7 +69,7 @@ export function testMetric(name: string, beam: number, split: 'val' | 'test' = '
 /**
  * A teacher-forced validation value (e.g. 'val_loss', 'val_tf_bleu4') at the epoch of the
  * lowest teacher-forced validation loss: the epoch that protocol would select (the early-
- * stopping epoch is chosen by free-running BLEU-4; see src/train/protocols.ts).
+ * stopping epoch is chosen by free-running BLEU-4; see src/analysis/protocols.ts).
  */
 export function teacherForcedValue(key: string): RunReader {
   return (run) => {

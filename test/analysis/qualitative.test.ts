@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 
 import type { Run } from '../../src/tracking';
-import { pickExamples, scoreImages } from '../../src/train/qualitative';
+import { pickExamples, scoreImages } from '../../src/analysis/qualitative';
 
 // Image k shows one circle of colour k; its five references say so in different words.
 const colours: Record<number, string> = { 1: 'red', 2: 'blue', 3: 'green', 4: 'yellow', 5: 'purple' };

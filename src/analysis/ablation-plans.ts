@@ -12,9 +12,8 @@
  * pretrained or a small CNN from scratch; scenes only), occlusion (the report's future
  * work; scenes only). Beam size is a decoding setting, evaluated on the reference's runs.
  */
-import type { VariantName } from '../model/config';
-import { notebookConfig, type NotebookParameters } from '../notebooks/parameters';
-import type { RunRequest } from './parallel';
+import { notebookConfig, type NotebookParameters, type VariantName } from '../config';
+import type { RunRequest } from '../train/parallel';
 
 /** The report's baseline and BERT variant on the profile's own schedule (notebooks 02, 03, 05), one pair per seed, named `baseline-s<seed>` and `bert-s<seed>`. */
 export function reportModels(params: NotebookParameters, seeds: readonly number[]): { baseline: RunRequest[]; bert: RunRequest[] } {

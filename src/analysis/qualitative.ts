@@ -14,7 +14,6 @@ import { imagePath } from '../data/dataset';
 import { imageDataUri } from '../data/images';
 import { computeCaptionMetrics, type ImageId, type MetricFamily, type MetricName } from '../metrics';
 import type { Run } from '../tracking';
-import type { CaptionComparisonItem } from '../viz/caption-figures';
 
 export interface ScoredImage {
   /** Index into dataset.images. */
@@ -86,10 +85,19 @@ export function pickExamples(
   return { successes: scored.slice(0, s), failures: scored.slice(Math.max(s, scored.length - f)).reverse(), metric };
 }
 
-/** Figure items (image, each model's caption with its score, references) for captionComparisonFigure. */
-export async function comparisonItems(dataset: CaptionDataset, images: readonly ScoredImage[], options: { metric?: string } = {}): Promise<CaptionComparisonItem[]> {
+/** One picked image with every model's caption and score: what viz's captionComparisonFigure draws. */
+export interface ComparisonExample {
+  /** The image as a data URI with its pixel size. */
+  image: Awaited<ReturnType<typeof imageDataUri>>;
+  title: string;
+  captions: { model: string; text: string; note: string }[];
+  references: string[];
+}
+
+/** The picked images as figure items (image, each model's caption with its score, references). */
+export async function comparisonItems(dataset: CaptionDataset, images: readonly ScoredImage[], options: { metric?: string } = {}): Promise<ComparisonExample[]> {
   const metric = options.metric ?? 'CIDEr-D';
-  const items: CaptionComparisonItem[] = [];
+  const items: ComparisonExample[] = [];
   for (const s of images) {
     items.push({
       image: await imageDataUri(imagePath(dataset, dataset.images[s.image])),

@@ -4,9 +4,9 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 
-import { resolveConfig } from '../../src/model/config';
+import { resolveConfig } from '../../src/config';
 import type { Run } from '../../src/tracking';
-import { averageRows, protocolTable } from '../../src/train/protocols';
+import { averageRows, protocolTable } from '../../src/analysis/protocols';
 
 const fakeRun = (id: string, losses: number[], tfBleu: number[], best: number, free: Record<number, number>): Run =>
   ({

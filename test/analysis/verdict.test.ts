@@ -3,8 +3,8 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 
-import type { ProtocolRow } from '../../src/train/protocols';
-import { bertVerdict } from '../../src/train/verdict';
+import type { ProtocolRow } from '../../src/analysis/protocols';
+import { bertVerdict } from '../../src/analysis/verdict';
 
 const row = (label: string, tfBleu4: number, loss: number, freeBleu4: number): ProtocolRow => ({
   label,

@@ -15,10 +15,10 @@
  * model whose free-running BLEU never improves (BERT over whole captions) the two differ most:
  * early stopping keeps its first epoch while its teacher-forced loss goes on falling.
  */
-import type { CaptionerConfig } from '../model/config';
+import type { CaptionerConfig } from '../config';
 import type { Run } from '../tracking';
 import { lowestLossEpoch, meanAndSd } from './ablations';
-import { ensureEvaluation } from './job';
+import { ensureEvaluation } from '../train/job';
 
 export const TABLE_METRICS = ['BLEU-1', 'BLEU-2', 'BLEU-3', 'BLEU-4', 'ROUGE-L', 'CIDEr-D'] as const;
 
