@@ -27,12 +27,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import type { EncodedCaptions } from '../src/data/vocabulary';
+import type { EncodedCaptions } from '../src/data/encoded-captions';
 import { LearnedEmbedding } from '../src/embeddings/learned';
 import { MemoryInputs } from '../src/encoders/inputs';
 import { Captioner } from '../src/model/captioner';
 import { Decoder } from '../src/model/decoder';
-import { resolveConfig } from '../src/model/config';
+import { resolveConfig } from '../src/config';
 import type { TeacherForcingImplementation } from '../src/train/loss';
 import { buildCaptioner, prepareData, trainerOptions } from '../src/train/setup';
 import { Trainer } from '../src/train/trainer';

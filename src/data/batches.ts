@@ -21,7 +21,8 @@ import * as tf from '@tensorflow/tfjs';
 import { type CaptionDataset, imagePath } from './dataset';
 import { type ImageBatch, type ImageOptions, loadImageBatch } from './images';
 import { createRng, type Seed } from '../common/random';
-import { type EncodedCaptions, PAD_ID, rowCount, rowLength } from './vocabulary';
+import { type EncodedCaptions, rowCount, rowLength } from './encoded-captions';
+import { PAD_ID } from './vocabulary';
 
 export interface BatchOptions {
   batchSize: number;

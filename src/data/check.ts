@@ -9,11 +9,12 @@
  * 'lenient' only what lenient loading cannot skip (structure, undecodable images, no
  * training images).
  */
-import { type CaptionDataset, DatasetError, type DatasetImage, formatProblem, imagePath, type LoadMode, type RestvalPolicy, type Split, SPLITS } from './dataset';
+import { type CaptionDataset, DatasetError, type DatasetImage, formatProblem, imagePath, type LoadMode, type Split, SPLITS } from './dataset';
+import type { RestvalPolicy } from '../config';
 import { decodeRgb } from './images';
 import { loadDataset } from './load';
 import { createRng } from '../common/random';
-import { buildVocabulary, vocabularyCoverage } from './vocabulary';
+import { buildVocabulary, vocabularyCoverage } from './build-vocabulary';
 
 export interface LengthPercentiles {
   min: number;

@@ -1,10 +1,10 @@
 /**
- * The word vocabulary: lower-cased tokens counted on the training split only (the
- * reference code counted val and test too, leaking their words into the model), a minimum
- * count, four special tokens, a maximum caption length, encode/decode, save/load as JSON,
- * and a fingerprint that goes into run ids.
+ * The word vocabulary: four special tokens, the length policy, the `Vocabulary` itself
+ * (word <-> id, encode/decode one caption), save/load as JSON, and a fingerprint that goes
+ * into run ids. It is counted on a dataset by build-vocabulary.ts; whole splits are encoded
+ * by encoded-captions.ts.
  *
- *   const vocab = buildVocabulary(dataset, { minCount: 5, maxLength: 50 });
+ *   const vocab = Vocabulary.load('results/vocab.json'); // or buildVocabulary(dataset, …)
  *   vocab.encode(['a', 'red', 'circle']);   // [1, 7, 12, 9, 2]: <start> … <end>
  *   vocab.decode([1, 7, 12, 9, 2, 0, 0]);   // ['a', 'red', 'circle']
  *   await vocab.save('results/vocab.json'); // atomic
@@ -16,7 +16,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 
 import { writeFileAtomic } from '../common/atomic-write';
-import { type DatasetImage, type Split, SPLITS } from './dataset';
+import { type Split, SPLITS } from './dataset';
 
 export const PAD = '<pad>';
 export const START = '<start>';
@@ -90,7 +90,8 @@ export interface VocabularyFile {
 
 const FORMAT = 'captioning-lab vocabulary';
 
-function resolveOptions(options: VocabularyOptions): ResolvedVocabularyOptions {
+/** Options with their defaults filled in, checked; throws naming the bad one. */
+export function resolveOptions(options: VocabularyOptions): ResolvedVocabularyOptions {
   const resolved = { ...DEFAULT_VOCABULARY_OPTIONS, ...options };
   if (!Number.isInteger(resolved.minCount) || resolved.minCount < 1) {
     throw new Error(`vocabulary: minCount must be a whole number >= 1, got ${resolved.minCount}`);
@@ -238,171 +239,4 @@ export class Vocabulary {
     }
     return vocab;
   }
-}
-
-/**
- * Counts words on the counted splits (train only by default) and keeps those seen at least
- * minCount times. Captions over maxLength are skipped from counting or counted truncated,
- * as the overLength policy says.
- */
-export function buildVocabulary(
-  dataset: { images: readonly DatasetImage[]; fingerprint?: string },
-  options: VocabularyOptions = {},
-): Vocabulary {
-  const resolved = resolveOptions(options);
-  const counted = new Set<Split>(resolved.countSplits);
-  const counts = new Map<string, number>();
-  let captions = 0;
-  let overLength = 0;
-  let tokens = 0;
-  for (const image of dataset.images) {
-    if (!counted.has(image.split)) continue;
-    for (const caption of image.captions) {
-      captions += 1;
-      let words = caption.tokens;
-      if (words.length > resolved.maxLength) {
-        overLength += 1;
-        if (resolved.overLength === 'skip') continue;
-        words = words.slice(0, resolved.maxLength);
-      }
-      for (const raw of words) {
-        const word = raw.toLowerCase();
-        if ((SPECIAL_TOKENS as readonly string[]).includes(word)) continue;
-        counts.set(word, (counts.get(word) ?? 0) + 1);
-        tokens += 1;
-      }
-    }
-  }
-  if (captions === 0) {
-    throw new Error(`vocabulary: no captions in the counted splits (${resolved.countSplits.join(', ')})`);
-  }
-  const kept = [...counts]
-    .filter(([, n]) => n >= resolved.minCount)
-    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const keptTokens = kept.reduce((n, [, c]) => n + c, 0);
-  return new Vocabulary({
-    options: resolved,
-    ...(dataset.fingerprint !== undefined ? { dataset: dataset.fingerprint } : {}),
-    words: [...SPECIAL_TOKENS, ...kept.map(([w]) => w)],
-    counts: [0, 0, 0, 0, ...kept.map(([, c]) => c)],
-    report: {
-      captions,
-      overLength,
-      tokens,
-      distinctWords: counts.size,
-      keptWords: kept.length,
-      coverage: tokens === 0 ? 0 : keptTokens / tokens,
-    },
-  });
-}
-
-/**
- * Captions of some splits encoded as ids, packed row after row (compressed sparse rows:
- * 616k COCO captions take about 30 MB, not 616k small arrays).
- * Row r holds `ids[offsets[r] .. offsets[r+1])`: `<start>`, words, `<end>`.
- */
-export interface EncodedCaptions {
-  /** Vocabulary fingerprint the ids belong to. */
-  vocabulary: string;
-  splits: Split[];
-  /** Index into dataset.images of every row. */
-  image: Int32Array; // [N]
-  /** Index of the caption within its image of every row. */
-  caption: Int32Array; // [N]
-  offsets: Int32Array; // [N + 1]
-  ids: Int32Array; // [offsets[N]]
-  report: EncodeReport;
-}
-
-export interface EncodeReport {
-  /** Captions of the splits. */
-  captions: number;
-  /** Rows encoded. */
-  encoded: number;
-  /** Captions longer than maxLength, cut (policy 'truncate'). */
-  truncated: number;
-  /** Captions longer than maxLength, left out (policy 'skip'). */
-  skipped: number;
-  /** Word tokens encoded, and how many of them became `<unk>`. */
-  tokens: number;
-  unknown: number;
-}
-
-/** Number of rows of encoded captions. */
-export function rowCount(encoded: EncodedCaptions): number {
-  return encoded.image.length;
-}
-
-/** Length of row r in ids (`<start>` and `<end>` included). */
-export function rowLength(encoded: EncodedCaptions, row: number): number {
-  return encoded.offsets[row + 1] - encoded.offsets[row];
-}
-
-/** Encodes the captions of the given splits, applying the vocabulary's overLength policy. */
-export function encodeCaptions(
-  dataset: { images: readonly DatasetImage[] },
-  vocab: Vocabulary,
-  splits: Split | Split[],
-): EncodedCaptions {
-  const wanted = new Set<Split>(Array.isArray(splits) ? splits : [splits]);
-  const { maxLength, overLength } = vocab.options;
-  const image: number[] = [];
-  const caption: number[] = [];
-  const offsets: number[] = [0];
-  const ids: number[] = [];
-  const report: EncodeReport = { captions: 0, encoded: 0, truncated: 0, skipped: 0, tokens: 0, unknown: 0 };
-  dataset.images.forEach((img, i) => {
-    if (!wanted.has(img.split)) return;
-    img.captions.forEach((c, j) => {
-      report.captions += 1;
-      if (c.tokens.length > maxLength) {
-        if (overLength === 'skip') {
-          report.skipped += 1;
-          return;
-        }
-        report.truncated += 1;
-      }
-      const row = vocab.encode(c.tokens);
-      for (const id of row) ids.push(id);
-      report.tokens += row.length - 2;
-      for (let k = 1; k < row.length - 1; k++) if (row[k] === UNK_ID) report.unknown += 1;
-      image.push(i);
-      caption.push(j);
-      offsets.push(ids.length);
-      report.encoded += 1;
-    });
-  });
-  return {
-    vocabulary: vocab.fingerprint,
-    splits: [...wanted],
-    image: Int32Array.from(image),
-    caption: Int32Array.from(caption),
-    offsets: Int32Array.from(offsets),
-    ids: Int32Array.from(ids),
-    report,
-  };
-}
-
-/** How much of a split's running text the vocabulary covers, and the commonest missing words. */
-export function vocabularyCoverage(
-  vocab: Vocabulary,
-  images: readonly DatasetImage[],
-  split: Split,
-  listMissing = 20,
-): { tokens: number; known: number; fraction: number; missing: [string, number][] } {
-  let tokens = 0;
-  let known = 0;
-  const missing = new Map<string, number>();
-  for (const image of images) {
-    if (image.split !== split) continue;
-    for (const caption of image.captions) {
-      for (const word of caption.tokens) {
-        tokens += 1;
-        if (vocab.has(word)) known += 1;
-        else missing.set(word, (missing.get(word) ?? 0) + 1);
-      }
-    }
-  }
-  const top = [...missing].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, listMissing);
-  return { tokens, known, fraction: tokens === 0 ? 0 : known / tokens, missing: top };
 }

@@ -6,7 +6,7 @@
  * epoch. (Plain caption batches, as the reference code draws them: src/data/batches.ts.)
  */
 import { createRng, type Seed } from '../common/random';
-import type { EncodedCaptions } from '../data/vocabulary';
+import type { EncodedCaptions } from '../data/encoded-captions';
 
 export function planImageBatches(encoded: EncodedCaptions, options: { imagesPerBatch: number; seed: Seed; epoch: number }): Int32Array[] {
   const { imagesPerBatch, seed, epoch } = options;

@@ -13,13 +13,15 @@ import * as tf from '@tensorflow/tfjs';
 
 import { makeCaptionBatch, planBatches } from '../data/batches';
 import type { CaptionDataset } from '../data/dataset';
-import { END_ID, type EncodedCaptions, type Vocabulary } from '../data/vocabulary';
+import type { EncodedCaptions } from '../data/encoded-captions';
+import { END_ID, type Vocabulary } from '../data/vocabulary';
 import { type ImageInputs, inputTensor } from '../encoders/inputs';
 import { computeCaptionMetrics, type ImageId, type MetricEntry, isMetricScore } from '../metrics';
 import { type Captioner, teacherBatch } from '../model/captioner';
 import { beamSearch, type DecodedCaption, greedyDecode } from '../model/search';
 import { type ProgressMode, phaseProgress } from '../common/progress';
-import { type AttentionPenaltyReduction, captionLoss } from './loss';
+import type { AttentionPenaltyReduction } from '../config';
+import { captionLoss } from './loss';
 
 export interface DecodeSettings {
   /** 1: greedy decoding; more: beam search. */

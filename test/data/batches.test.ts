@@ -9,7 +9,9 @@ import * as tf from '@tensorflow/tfjs';
 import { batchTensors, captionBatches, imageCaptionBatches, makeCaptionBatch, planBatches } from '../../src/data/batches';
 import type { DatasetImage } from '../../src/data/dataset';
 import { createRng, seededPermutation } from '../../src/common/random';
-import { buildVocabulary, encodeCaptions, END_ID, PAD_ID, START_ID } from '../../src/data/vocabulary';
+import { buildVocabulary } from '../../src/data/build-vocabulary';
+import { encodeCaptions } from '../../src/data/encoded-captions';
+import { END_ID, PAD_ID, START_ID } from '../../src/data/vocabulary';
 import { halves, tempDir, writeRgb } from './helpers';
 
 /** 60 images with 2 captions each, lengths 1..12 words, all in train. */

@@ -6,17 +6,9 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 
 import type { DatasetImage, Split } from '../../src/data/dataset';
-import {
-  buildVocabulary,
-  encodeCaptions,
-  END_ID,
-  PAD_ID,
-  SPECIAL_TOKENS,
-  START_ID,
-  UNK_ID,
-  Vocabulary,
-  vocabularyCoverage,
-} from '../../src/data/vocabulary';
+import { buildVocabulary, vocabularyCoverage } from '../../src/data/build-vocabulary';
+import { encodeCaptions } from '../../src/data/encoded-captions';
+import { END_ID, PAD_ID, SPECIAL_TOKENS, START_ID, UNK_ID, Vocabulary } from '../../src/data/vocabulary';
 import { tempDir } from './helpers';
 
 /** A dataset from captions written as strings, one image per caption list. */

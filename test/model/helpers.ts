@@ -3,8 +3,10 @@
 // decoding tests), and a hand-made caption dataset with a ten-word vocabulary.
 import * as tf from '@tensorflow/tfjs';
 
+import { buildVocabulary } from '../../src/data/build-vocabulary';
 import type { DatasetImage } from '../../src/data/dataset';
-import { buildVocabulary, encodeCaptions, END_ID, type EncodedCaptions, PAD_ID, START_ID, type Vocabulary } from '../../src/data/vocabulary';
+import { encodeCaptions, type EncodedCaptions } from '../../src/data/encoded-captions';
+import { END_ID, PAD_ID, START_ID, type Vocabulary } from '../../src/data/vocabulary';
 import type { WordInputs } from '../../src/embeddings/word-inputs';
 import { LearnedEmbedding } from '../../src/embeddings/learned';
 import { MemoryInputs } from '../../src/encoders/inputs';
