@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { initBackend } from '../src/compute/backend';
-import { setWasmSpeedups } from '../src/compute/wasm-training';
+import { setWasmSpeedups } from '../src/compute/wasm-speedups';
 import { shapeTrainer, TRAINING_SHAPES } from './training-step';
 
 async function main(): Promise<void> {

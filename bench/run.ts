@@ -22,7 +22,7 @@ import * as path from 'path';
 
 import { writeFileAtomic } from '../src/common/atomic-write';
 import { describeEnvironment } from '../src/compute/environment';
-import { setWasmSpeedups } from '../src/compute/wasm-training';
+import { setWasmSpeedups } from '../src/compute/wasm-speedups';
 import type { TeacherForcingImplementation } from '../src/train/loss';
 import { benchDecoding } from './decoding';
 import { benchFeatures } from './features';

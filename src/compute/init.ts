@@ -1,6 +1,6 @@
 /**
  * Seeded weight initialisation, drawn on the host from the project's generator
- * (src/data/random.ts), so that the same seed gives the same weights on every backend.
+ * (src/common/random.ts), so that the same seed gives the same weights on every backend.
  *
  * The reference code (sgrvinod) initialises the embedding and the output layer uniformly in
  * [-0.1, 0.1] (output bias 0) and leaves every other layer at PyTorch's default: Linear and

@@ -11,7 +11,8 @@ import { writeJson } from './files';
 import type { Evaluation } from './job';
 import { acquireLock } from './lock';
 import { RUN_FILES } from './paths';
-import { checkRunMetric, metricKey, type SummaryRecord } from './records';
+import { checkRunMetric } from './record-checks';
+import { metricKey, type SummaryRecord } from './records';
 import type { Run } from './run';
 
 /** Writes an evaluation into a run; returns the updated summary. */

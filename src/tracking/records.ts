@@ -1,10 +1,9 @@
 /**
- * The records of a run folder and their checks: status.json, summary.json (the contract
- * that the report, the notebooks and outside tools read; DESIGN.md), metrics.jsonl lines
- * and config.json. A record that fails its check is a DamagedRunError naming file and field.
+ * The records of a run folder: status.json, summary.json (the contract that the report, the
+ * notebooks and outside tools read; DESIGN.md), metrics.jsonl lines and config.json, and the
+ * keys and labels of metrics. Their checks on reading are in record-checks.ts.
  */
 import type { JsonValue, RunIdentity } from './canonical';
-import { DamagedRunError } from './errors';
 
 export const RUN_STATUSES = ['running', 'finished', 'failed', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -156,78 +155,6 @@ export interface SummaryRecord {
   /** Seconds spent training, summed over attempts. */
   trainingSeconds: number;
   error?: ErrorRecord;
-}
-
-function fail(file: string, field: string, expected: string, value: unknown): never {
-  const shown = value === undefined ? 'missing' : JSON.stringify(value)?.slice(0, 80);
-  throw new DamagedRunError(file, `field ${JSON.stringify(field)} should be ${expected}, got ${shown}`);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-/** Checks one metric entry of a summary. */
-export function checkRunMetric(file: string, value: unknown, field: string): RunMetric {
-  if (!isObject(value)) fail(file, field, 'an object', value);
-  if (typeof value.name !== 'string' || value.name === '') fail(file, `${field}.name`, 'a non-empty string', value.name);
-  if (typeof value.value !== 'number' || !Number.isFinite(value.value)) fail(file, `${field}.value`, 'a finite number', value.value);
-  if (typeof value.implementation !== 'string') fail(file, `${field}.implementation`, 'a string', value.implementation);
-  if (value.split !== undefined && typeof value.split !== 'string') fail(file, `${field}.split`, 'a string', value.split);
-  if (value.protocol !== undefined && typeof value.protocol !== 'string') fail(file, `${field}.protocol`, 'a string', value.protocol);
-  if (value.beam !== undefined && !(Number.isInteger(value.beam) && (value.beam as number) >= 1)) fail(file, `${field}.beam`, 'a positive integer', value.beam);
-  return value as unknown as RunMetric;
-}
-
-/** Checks summary.json's contract fields. */
-export function checkSummary(file: string, value: unknown): SummaryRecord {
-  if (!isObject(value)) fail(file, '(root)', 'an object', value);
-  if (typeof value.id !== 'string') fail(file, 'id', 'a string', value.id);
-  if (!(RUN_STATUSES as readonly string[]).includes(value.status as string)) fail(file, 'status', RUN_STATUSES.join(' | '), value.status);
-  if (!('config' in value)) fail(file, 'config', 'the run config', undefined);
-  if (typeof value.backend !== 'string') fail(file, 'backend', 'a string', value.backend);
-  if (!Array.isArray(value.metrics)) fail(file, 'metrics', 'an array', value.metrics);
-  value.metrics.forEach((m, i) => checkRunMetric(file, m, `metrics[${i}]`));
-  if (value.stop !== undefined) checkStop(file, value.stop, 'stop');
-  return value as unknown as SummaryRecord;
-}
-
-function checkStop(file: string, value: unknown, field: string): void {
-  if (!isObject(value)) fail(file, field, 'an object', value);
-  if (!(STOP_REASONS as readonly unknown[]).includes(value.reason)) fail(file, `${field}.reason`, STOP_REASONS.join(' | '), value.reason);
-  if (!Number.isInteger(value.epochs)) fail(file, `${field}.epochs`, 'an integer', value.epochs);
-}
-
-/** Checks status.json. */
-export function checkStatus(file: string, value: unknown): StatusRecord {
-  if (!isObject(value)) fail(file, '(root)', 'an object', value);
-  if (!(RUN_STATUSES as readonly string[]).includes(value.status as string)) fail(file, 'status', RUN_STATUSES.join(' | '), value.status);
-  if (!Number.isInteger(value.epochsCompleted)) fail(file, 'epochsCompleted', 'an integer', value.epochsCompleted);
-  if (!Array.isArray(value.attempts)) fail(file, 'attempts', 'an array', value.attempts);
-  if (value.stop !== undefined) checkStop(file, value.stop, 'stop');
-  return value as unknown as StatusRecord;
-}
-
-/** Checks config.json. */
-export function checkConfig(file: string, value: unknown): ConfigRecord {
-  if (!isObject(value)) fail(file, '(root)', 'an object', value);
-  if (typeof value.id !== 'string') fail(file, 'id', 'a string', value.id);
-  if (typeof value.hash !== 'string') fail(file, 'hash', 'a string', value.hash);
-  if (!Number.isInteger(value.epochs)) fail(file, 'epochs', 'an integer', value.epochs);
-  if (!('config' in value)) fail(file, 'config', 'the run config', undefined);
-  if (value.aliases !== undefined && !(Array.isArray(value.aliases) && value.aliases.every((a) => typeof a === 'string'))) {
-    fail(file, 'aliases', 'an array of names', value.aliases);
-  }
-  return value as unknown as ConfigRecord;
-}
-
-/** Checks one metrics.jsonl record (line numbers are 1-based). */
-export function checkMetricRecord(file: string, value: Record<string, unknown>, line: number): MetricRecord {
-  const where = `line ${line}`;
-  if (value.kind !== 'step' && value.kind !== 'epoch') throw new DamagedRunError(file, `${where}: kind should be 'step' or 'epoch', got ${JSON.stringify(value.kind)}`);
-  if (!Number.isInteger(value.epoch)) throw new DamagedRunError(file, `${where}: epoch should be an integer, got ${JSON.stringify(value.epoch)}`);
-  if (!Number.isInteger(value.step)) throw new DamagedRunError(file, `${where}: step should be an integer, got ${JSON.stringify(value.step)}`);
-  return value as MetricRecord;
 }
 
 /** The summary-metric key of a metric: `BLEU-4|test|free-running|3|coco-caption`. */

@@ -11,23 +11,15 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { readAttention, readCaptions } from './artifacts';
-import { CheckpointReader, listCheckpoints, type CheckpointInfo } from './checkpoints';
+import { CheckpointReader } from './checkpoint-io';
+import { listCheckpoints, type CheckpointInfo } from './checkpoints';
 import { canonicalJson, type RunIdentity } from './canonical';
 import { DamagedRunError } from './errors';
 import { readJson, readJsonIfExists, readJsonLines } from './files';
 import type { AttentionMap, CaptionResult, RunContext, TrainingJob } from './job';
 import { RUN_FILES } from './paths';
-import {
-  checkConfig,
-  checkMetricRecord,
-  checkStatus,
-  checkSummary,
-  type ConfigRecord,
-  type MetricRecord,
-  type RunMetric,
-  type StatusRecord,
-  type SummaryRecord,
-} from './records';
+import { checkConfig, checkMetricRecord, checkStatus, checkSummary } from './record-checks';
+import type { ConfigRecord, MetricRecord, RunMetric, StatusRecord, SummaryRecord } from './records';
 import type { RunEnvironment } from './environment';
 
 /** How `experiment` produced the run it returns. */

@@ -13,7 +13,8 @@ import { DamagedRunError, RunBusyError } from './errors';
 import { readJsonIfExists } from './files';
 import { isProcessAlive, readLock } from './lock';
 import { resultsRoot, RUN_FILES, runsFolder } from './paths';
-import { checkConfig, checkStatus, checkSummary, type RunStatus, type StatusRecord, type SummaryRecord } from './records';
+import { checkConfig, checkStatus, checkSummary } from './record-checks';
+import type { RunStatus, StatusRecord, SummaryRecord } from './records';
 import { Run } from './run';
 
 /** One entry of a listing. */

@@ -119,9 +119,16 @@ export async function renderFigure(figure: Figure, options: RenderOptions): Prom
   const request = { figure, format: options.format, width, height, scale: options.scale ?? 1 };
   const dataUrl = await queue(() =>
     page.evaluate(async ({ figure, format, width, height, scale }) => {
-      // Runs in the page, where plotly.js defined the global `Plotly`.
-      const Plotly = (globalThis as unknown as { Plotly: { toImage: (f: unknown, o: unknown) => Promise<string> } }).Plotly;
-      return Plotly.toImage(figure, { format, width, height, scale });
+      // Runs in the page, where plotly.js defined the global `Plotly`: Node's types know no
+      // such global, so it is checked here (no named helpers: only this function reaches the page).
+      const scope: object = globalThis;
+      const plotly = 'Plotly' in scope ? scope.Plotly : undefined;
+      if (typeof plotly !== 'object' || plotly === null || !('toImage' in plotly) || typeof plotly.toImage !== 'function') {
+        throw new Error('plotly.js is not loaded in the rendering page');
+      }
+      const url: unknown = await plotly.toImage(figure, { format, width, height, scale });
+      if (typeof url !== 'string') throw new Error(`plotly.toImage returned a ${typeof url}, not a data URL`);
+      return url;
     }, request),
   );
   return decodeDataUrl(dataUrl, options.format);

@@ -6,7 +6,8 @@ import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 
 import { selectBackend } from '../../src/compute/backend';
-import { cachedTransposes, LSTM_CELL, WEIGHTED_SUM } from '../../src/compute/wasm-training';
+import { LSTM_CELL, WEIGHTED_SUM } from '../../src/compute/wasm-fused-kernels';
+import { cachedTransposes } from '../../src/compute/wasm-kernel-patches';
 import { weightedSum } from '../../src/model/attention';
 import { lstmCell } from '../../src/model/lstm-cell';
 

@@ -1,4 +1,4 @@
-// Each kernel of src/compute/wasm-training.ts against the cpu backend's stock result,
+// Each kernel that src/compute/wasm-training.ts installs against the cpu backend's stock result,
 // then a tiny captioning model (conv + embedding + LSTM cell + soft attention) trained on wasm.
 import { strict as assert } from 'node:assert';
 import { before, describe, test } from 'node:test';
