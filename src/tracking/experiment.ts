@@ -18,43 +18,40 @@
  * Every epoch ends with a checkpoint. Training ends when the planned epochs are reached, when
  * the job stops early (`ctx.stopEarly`: the loop ends there, so no record or checkpoint exists
  * past the last trained epoch), or on SIGINT; status.json and the summary say which (`stop`).
- * The summary's train and validation metrics are the best epoch's (the checkpoint the test
- * evaluation decodes from), each labelled with its epoch. SIGINT during training stops after the current epoch's
+ * The store is the one keeper of the best epoch (the job's `best` metric): it keeps that
+ * checkpoint, answers the job's `ctx.isImprovement` (for lr decay and early stopping) and
+ * loads it for `evaluate` on `ctx.restoreBest()`. The summary's train and validation metrics
+ * are the best epoch's, each labelled with its epoch. SIGINT during training stops after the current epoch's
  * checkpoint and marks the run interrupted (RunInterruptedError); a second SIGINT, where
  * nothing else listens for it, marks the run interrupted and exits at once (exit code 130),
  * leaving the last epoch's checkpoint. An error in the job marks the run failed, with the
  * error's message and stack (RunFailedError).
+ *
+ * Beside it: run-lookup.ts (which folder a content maps to, aliases, loading a finished run),
+ * resume.ts (where an attempt starts), epoch-values.ts (checking and labelling an epoch's
+ * metrics), interrupt.ts (SIGINT).
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
 import { initBackend, type BackendChoice } from '../compute/backend';
-import { writeAttention, writeCaptions } from './artifacts';
-import { assertRunId, canonicalJson, identityHash, runIdentity, RUN_ID_PATTERN, slugify, type RunIdentity } from './canonical';
-import { CheckpointReader, checkpointName, listCheckpoints, pruneCheckpoints, writeCheckpoint, type CheckpointInfo } from './checkpoints';
-import { runEnvironment } from './environment';
-import { DamagedRunError, RunFailedError, RunInterruptedError } from './errors';
-import { readJsonIfExists, readJsonLines, writeJson, writeJsonSync } from './files';
-import { epochSeed, type EpochContext, type Evaluation, type RunContext, type TrainingJob } from './job';
-import { acquireLock, type LockHandle } from './lock';
-import { runFolder, RUN_FILES, runsFolder } from './paths';
 import { createProgress, formatDuration, type ProgressMode } from '../common/progress';
-import {
-  checkConfig,
-  checkMetricRecord,
-  checkStatus,
-  OWN_IMPLEMENTATION,
-  type AttemptRecord,
-  type ConfigRecord,
-  type ErrorRecord,
-  type MetricRecord,
-  type RunMetric,
-  type StatusRecord,
-  type StopRecord,
-  type SummaryRecord,
-} from './records';
+import { identityHash, slugify, type RunIdentity } from './canonical';
+import { CheckpointReader } from './checkpoint-io';
+import { checkpointName, pruneCheckpoints, readCheckpoint, writeCheckpoint } from './checkpoints';
+import { runEnvironment } from './environment';
+import { finiteOrNull, isBetter, labelledMetrics, writeEvaluation } from './epoch-values';
+import { RunFailedError, RunInterruptedError } from './errors';
+import { writeJson, writeJsonSync } from './files';
+import { InterruptWatch } from './interrupt';
+import { epochSeed, type EpochContext, type RunContext, type TrainingJob } from './job';
+import { acquireLock, type LockHandle } from './lock';
+import { runFolder, RUN_FILES } from './paths';
+import type { AttemptRecord, ConfigRecord, ErrorRecord, MetricRecord, RunMetric, StatusRecord, StopRecord, SummaryRecord } from './records';
+import { findStart, trimMetrics } from './resume';
 import { Run } from './run';
+import { checkIdentity, claimRunId, existingRunId, jobIdentity, loadFinished, namesOf, recordAlias } from './run-lookup';
 
 export interface ExperimentOptions {
   /** Results root (default: $CAPTIONING_RESULTS, else <project>/results). */
@@ -80,80 +77,7 @@ export interface ExperimentOptions {
   handleInterrupt?: boolean;
 }
 
-const RESERVED_KEYS = new Set(['kind', 'step', 'epoch', 'time']);
 const inFlight = new Map<string, Promise<Run>>();
-
-type JobContent = Pick<TrainingJob<unknown>, 'name' | 'config' | 'epochs' | 'seed' | 'fingerprints'>;
-
-/** Claim files `runs/.ids/<hash>` hold the folder id of each content hash. */
-const CLAIMS_FOLDER = '.ids';
-
-/**
- * The folder id the store already has for a content hash: its claim file, else a folder
- * `<any name>-<hash>` (runs made before claims); undefined when the content is new.
- */
-function existingRunId(hash: string, root?: string): string | undefined {
-  const folder = runsFolder(root);
-  const claim = path.join(folder, CLAIMS_FOLDER, hash);
-  const held = readJsonIfExists<{ id?: unknown }>(claim);
-  if (held !== undefined) {
-    if (typeof held.id !== 'string' || !RUN_ID_PATTERN.test(held.id)) throw new DamagedRunError(claim, `field "id" should be a run id, got ${JSON.stringify(held.id)}`);
-    return held.id;
-  }
-  let names: string[];
-  try {
-    names = fs.readdirSync(folder);
-  } catch {
-    return undefined;
-  }
-  return names.filter((n) => RUN_ID_PATTERN.test(n) && n.endsWith(`-${hash}`)).sort()[0];
-}
-
-/**
- * Claims a content hash for the folder id `id`, atomically (a hard link fails when the claim
- * exists): two processes asking for the same content under two names at once agree on one
- * folder. Returns the id that holds the claim, ours or the earlier one.
- */
-function claimRunId(hash: string, id: string, root?: string): string {
-  assertRunId(id);
-  const folder = path.join(runsFolder(root), CLAIMS_FOLDER);
-  fs.mkdirSync(folder, { recursive: true });
-  const claim = path.join(folder, hash);
-  const temp = `${claim}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, JSON.stringify({ id }) + '\n');
-  try {
-    fs.linkSync(temp, claim);
-    return id;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return existingRunId(hash, root) ?? id;
-  } finally {
-    fs.rmSync(temp, { force: true });
-  }
-}
-
-/**
- * The run id a job maps to: the folder the store holds for its content (whatever name
- * trained it), else `<slug of name>-<hash of its identity>`.
- */
-export function jobRunId(job: JobContent, options: { root?: string } = {}): string {
-  const hash = identityHash(jobIdentity(job));
-  return existingRunId(hash, options.root) ?? `${slugify(job.name)}-${hash}`;
-}
-
-function jobIdentity(job: Pick<TrainingJob<unknown>, 'config' | 'epochs' | 'seed' | 'fingerprints'>): RunIdentity {
-  return runIdentity({ config: job.config, epochs: job.epochs, seed: job.seed, fingerprints: job.fingerprints });
-}
-
-/**
- * The finished run `job` maps to, checked as `experiment` checks it before loading, without
- * training, locking or logging; undefined when there is none (missing or unfinished). A
- * folder holding another config throws DamagedRunError, as `experiment` would.
- */
-export function findFinishedRun(job: JobContent, options: { root?: string } = {}): Run | undefined {
-  const id = jobRunId(job, options);
-  return loadFinished(id, runFolder(id, options.root), jobIdentity(job), job.name, () => {});
-}
 
 /** Trains, resumes or loads the run of `job`; see the module comment. */
 export function experiment<S>(job: TrainingJob<S>, options: ExperimentOptions = {}): Promise<Run> {
@@ -183,55 +107,6 @@ function errorRecord(error: unknown, epoch?: number): ErrorRecord {
   return { message: e.message, ...(e.stack ? { stack: e.stack } : {}), ...(epoch !== undefined ? { epoch } : {}) };
 }
 
-/** Checks that config.json of an existing folder holds the identity its name was hashed from. */
-function checkIdentity(dir: string, identity: RunIdentity): ConfigRecord | undefined {
-  const file = path.join(dir, RUN_FILES.config);
-  const raw = readJsonIfExists(file);
-  if (raw === undefined) return undefined;
-  const record = checkConfig(file, raw);
-  const stored: RunIdentity = { schema: record.schema, config: record.config, epochs: record.epochs, seed: record.seed, fingerprints: record.fingerprints };
-  if (canonicalJson(stored) !== canonicalJson(identity)) {
-    throw new DamagedRunError(file, `holds another config than the one hashed into this run id (edited by hand, or a hash collision); move the folder away`);
-  }
-  return record;
-}
-
-/** The names a run folder answers to: its first name, then its aliases. */
-function namesOf(record: ConfigRecord): string[] {
-  return [...new Set([record.name, ...(record.aliases ?? [])])];
-}
-
-/** Adds `name` to config.json's aliases when the run is asked for under a new name. */
-function recordAlias(dir: string, record: ConfigRecord, name: string): void {
-  const names = namesOf(record);
-  if (names.includes(name)) return;
-  writeJsonSync(path.join(dir, RUN_FILES.config), { ...record, aliases: [...names, name] });
-}
-
-/** The finished run in `dir`, checked; undefined when there is none to load. `name`: the name it was asked for under. */
-function loadFinished(id: string, dir: string, identity: RunIdentity, name: string, log: (line: string) => void): Run | undefined {
-  const statusFile = path.join(dir, RUN_FILES.status);
-  const raw = readJsonIfExists(statusFile);
-  if (raw === undefined) return undefined;
-  const status = checkStatus(statusFile, raw);
-  if (status.status !== 'finished') return undefined;
-  const record = checkIdentity(dir, identity)!;
-  const run = new Run(id, dir);
-  run.validate();
-  const summary = run.summary;
-  const alias = namesOf(record).includes(name) ? '' : ` (asked for as ${JSON.stringify(name)}: the same content, recorded as an alias)`;
-  recordAlias(dir, record, name);
-  log(`[captioning-lab] run ${id}: finished ${summary.updatedAt}, loaded from ${dir} (no training)${alias}`);
-  return run;
-}
-
-async function clearFolder(dir: string): Promise<void> {
-  for (const name of await fs.promises.readdir(dir)) {
-    if (name === RUN_FILES.lock || name.startsWith(`${RUN_FILES.lock}.`)) continue;
-    await fs.promises.rm(path.join(dir, name), { recursive: true, force: true });
-  }
-}
-
 async function runExperiment<S>(job: TrainingJob<S>, identity: RunIdentity, id: string, dir: string, options: ExperimentOptions): Promise<Run> {
   const log = options.log ?? defaultLog;
   if (!options.force) {
@@ -249,131 +124,6 @@ async function runExperiment<S>(job: TrainingJob<S>, identity: RunIdentity, id: 
     return await train(job, identity, id, dir, lock, options, log);
   } finally {
     lock.release();
-  }
-}
-
-/** Where an attempt starts: from scratch, or from a checkpoint of an earlier attempt. */
-interface StartPoint {
-  checkpoint?: { dir: string; info: CheckpointInfo };
-  previous?: StatusRecord;
-  reason: string;
-}
-
-async function findStart(dir: string, identity: RunIdentity, force: boolean, log: (line: string) => void, id: string): Promise<StartPoint> {
-  const statusFile = path.join(dir, RUN_FILES.status);
-  if (force) {
-    await clearFolder(dir);
-    return { reason: 'fresh start (force)' };
-  }
-  const raw = readJsonIfExists(statusFile);
-  if (raw === undefined) {
-    const leftovers = (await fs.promises.readdir(dir)).filter((n) => n !== RUN_FILES.lock && !n.startsWith(`${RUN_FILES.lock}.`));
-    if (leftovers.length > 0) log(`[captioning-lab] run ${id}: ${dir} has files but no status.json; starting afresh`);
-    await clearFolder(dir);
-    return { reason: 'fresh start' };
-  }
-  const previous = checkStatus(statusFile, raw);
-  checkIdentity(dir, identity);
-  const checkpoints = listCheckpoints(path.join(dir, RUN_FILES.checkpoints));
-  const last = checkpoints[checkpoints.length - 1];
-  const what =
-    previous.status === 'failed'
-      ? `the previous attempt failed${previous.error?.epoch !== undefined ? ` in epoch ${previous.error.epoch + 1}` : ''}: ${previous.error?.message ?? 'unknown error'}`
-      : previous.status === 'interrupted'
-        ? 'the previous attempt was interrupted'
-        : `the previous attempt (pid ${previous.attempts[previous.attempts.length - 1]?.pid ?? '?'}) died while running`;
-  if (last && last.info.epoch > 0) {
-    log(`[captioning-lab] run ${id}: ${what}; resuming from checkpoint ${last.info.name} (${last.info.epoch}/${identity.epochs} epochs done)`);
-    return { checkpoint: last, previous, reason: `resumed from ${last.info.name}: ${what}` };
-  }
-  log(`[captioning-lab] run ${id}: ${what}; no checkpoint, training from scratch`);
-  await clearFolder(dir);
-  return { previous, reason: `restarted from scratch: ${what}` };
-}
-
-/**
- * Keeps the metrics.jsonl lines of the epochs before `epochs`, dropping a killed writer's torn
- * last line; returns the kept epoch records' values by epoch index.
- */
-async function trimMetrics(file: string, epochs: number, log: (line: string) => void): Promise<Map<number, Record<string, number | null>>> {
-  const { records, truncatedTail } = readJsonLines<Record<string, unknown>>(file, { allowTruncatedTail: true });
-  if (truncatedTail) log(`[captioning-lab] warning: ${file}: dropped line ${truncatedTail.line} (${truncatedTail.reason}), written when the previous attempt stopped`);
-  const kept = records.map((r, i) => checkMetricRecord(file, r, i + 1)).filter((r) => r.epoch < epochs);
-  const text = kept.map((r) => JSON.stringify(r) + '\n').join('');
-  await fs.promises.writeFile(`${file}.trim.tmp`, text);
-  await fs.promises.rename(`${file}.trim.tmp`, file);
-  const byEpoch = new Map<number, Record<string, number | null>>();
-  for (const { kind, step: _step, epoch, time: _time, ...values } of kept) {
-    if (kind === 'epoch') byEpoch.set(epoch, values as Record<string, number | null>);
-  }
-  return byEpoch;
-}
-
-function finiteOrNull(values: Record<string, unknown>, where: string): Record<string, number | null> {
-  const out: Record<string, number | null> = {};
-  for (const [key, value] of Object.entries(values)) {
-    if (RESERVED_KEYS.has(key)) throw new Error(`${where}: metric name ${JSON.stringify(key)} is reserved (${[...RESERVED_KEYS].join(', ')})`);
-    if (typeof value !== 'number') throw new Error(`${where}: metric ${JSON.stringify(key)} should be a number, got ${JSON.stringify(value)}`);
-    out[key] = Number.isFinite(value) ? value : null;
-  }
-  return out;
-}
-
-function labelledMetrics(job: TrainingJob<unknown>, metrics: Record<string, number | null>, epoch: number): RunMetric[] {
-  const out: RunMetric[] = [];
-  for (const [key, label] of Object.entries(job.metricLabels ?? {})) {
-    const value = metrics[key];
-    if (typeof value !== 'number') continue;
-    out.push({
-      name: label.name,
-      value,
-      ...(label.split !== undefined ? { split: label.split } : {}),
-      ...(label.protocol !== undefined ? { protocol: label.protocol } : {}),
-      ...(label.beam !== undefined ? { beam: label.beam } : {}),
-      implementation: label.implementation ?? OWN_IMPLEMENTATION,
-      epoch,
-    });
-  }
-  return out;
-}
-
-function isBetter(mode: 'min' | 'max', value: number, than: number | undefined): boolean {
-  return than === undefined || (mode === 'min' ? value < than : value > than);
-}
-
-async function writeEvaluation(dir: string, evaluation: Evaluation): Promise<string[]> {
-  const files: string[] = [];
-  for (const [split, captions] of Object.entries(evaluation.captions ?? {})) files.push(await writeCaptions(dir, split, captions));
-  for (const [split, maps] of Object.entries(evaluation.attention ?? {})) files.push(...(await writeAttention(dir, split, maps)));
-  return files;
-}
-
-/** Watches SIGINT while training: the first asks to stop at the next checkpoint, a second exits where nothing else listens. */
-class InterruptWatch {
-  requested = false;
-  private exitOnSecond = false;
-  private readonly handler = () => {
-    if (!this.requested) {
-      this.requested = true;
-      this.onFirst();
-    } else if (this.exitOnSecond) {
-      this.onSecond();
-      process.exit(130);
-    }
-  };
-
-  constructor(
-    private readonly onFirst: () => void,
-    private readonly onSecond: () => void,
-  ) {}
-
-  install(): void {
-    this.exitOnSecond = process.listenerCount('SIGINT') === 0;
-    process.on('SIGINT', this.handler);
-  }
-
-  remove(): void {
-    process.removeListener('SIGINT', this.handler);
   }
 }
 
@@ -536,6 +286,7 @@ async function train<S>(
         note: (text) => {
           note = text;
         },
+        isImprovement: (value) => !job.best || isBetter(job.best.mode, value, best?.value),
       };
       const metrics = finiteOrNull(await job.epoch(state, epochCtx), `epoch ${epoch + 1} of run ${id}`);
       writeRecord({ kind: 'epoch', step, epoch, time: Date.now(), ...metrics });
@@ -580,7 +331,18 @@ async function train<S>(
     status.stop = stop;
 
     phase = 'while evaluating';
-    const evaluation = job.evaluate ? await job.evaluate(state, ctx) : {};
+    const evaluatedState = state;
+    const evaluation = job.evaluate
+      ? await job.evaluate(evaluatedState, {
+          ...ctx,
+          restoreBest: async () => {
+            // The state holds the last trained epoch (or the checkpoint resumed from); load the best when it is another.
+            if (!best || best.epoch + 1 === status.epochsCompleted) return;
+            const bestDir = path.join(files.checkpoints, checkpointName(best.epoch + 1));
+            await job.loadCheckpoint(evaluatedState, new CheckpointReader(bestDir, readCheckpoint(bestDir)), ctx);
+          },
+        })
+      : {};
     const evalFiles = await writeEvaluation(dir, evaluation);
     const metrics = [...epochSummaryMetrics(), ...(evaluation.metrics ?? [])];
     attempt.status = 'finished';

@@ -5,13 +5,16 @@
  */
 export { canonicalJson, canonicalize, flattenConfig, runId, runIdentity, shortHash, slugify, RUN_HASH_LENGTH } from './canonical';
 export type { JsonObject, JsonValue, RunIdentity, RunIdentityInput } from './canonical';
-export { CheckpointReader, CheckpointWriter, listCheckpoints, readCheckpoint } from './checkpoints';
-export type { CheckpointInfo, HostArray } from './checkpoints';
+export { CheckpointReader, CheckpointWriter } from './checkpoint-io';
+export type { HostArray } from './checkpoint-io';
+export { listCheckpoints, readCheckpoint } from './checkpoints';
+export type { CheckpointInfo } from './checkpoints';
 export { DamagedRunError, RunBusyError, RunFailedError, RunInterruptedError } from './errors';
-export { experiment, findFinishedRun, jobRunId } from './experiment';
+export { experiment } from './experiment';
+export { findFinishedRun, jobRunId } from './run-lookup';
 export type { ExperimentOptions } from './experiment';
 export { epochSeed } from './job';
-export type { AttentionMap, CaptionResult, EpochContext, Evaluation, RunContext, TrainingJob } from './job';
+export type { AttentionMap, CaptionResult, EpochContext, Evaluation, EvaluationContext, RunContext, TrainingJob } from './job';
 export { attentionGrid, readAttention, readCaptions, writeAttention, writeCaptions } from './artifacts';
 export { acquireLock, isProcessAlive, readLock } from './lock';
 export type { LockHandle, LockOwner } from './lock';

@@ -22,7 +22,7 @@
  * that crosses epochs in the checkpoint (`writer.setState`): then an interrupted-and-resumed
  * run ends with the same weights as an uninterrupted one.
  */
-import type { CheckpointReader, CheckpointWriter } from './checkpoints';
+import type { CheckpointReader, CheckpointWriter } from './checkpoint-io';
 import type { JsonValue } from './canonical';
 import type { MetricLabel, RunMetric } from './records';
 
@@ -61,6 +61,22 @@ export interface EpochContext extends RunContext {
   stopEarly(detail: string): void;
   /** A short note appended to this epoch's progress line (e.g. "best so far"). */
   note(text: string): void;
+  /**
+   * Whether `value` of the job's `best` metric beats the best epoch so far. The store keeps
+   * the one record of the best epoch (it picks the checkpoint that is kept and evaluated);
+   * a job's own schedule (lr decay on a plateau, early stopping) asks it here. Without
+   * `best`, every epoch improves.
+   */
+  isImprovement(value: number): boolean;
+}
+
+/** What `evaluate` sees, in addition. */
+export interface EvaluationContext extends RunContext {
+  /**
+   * Loads the best epoch's checkpoint into the state (through `loadCheckpoint`), when the
+   * state holds another epoch; a job that evaluates its best weights calls it first.
+   */
+  restoreBest(): Promise<void>;
 }
 
 /** One generated caption, COCO result format. */
@@ -113,7 +129,7 @@ export interface TrainingJob<State> {
   /** Restores a checkpoint into a state fresh from `init`. */
   loadCheckpoint(state: State, reader: CheckpointReader, ctx: RunContext): Promise<void>;
   /** Scores the trained state; its metrics, captions and attention go into the run folder. */
-  evaluate?(state: State, ctx: RunContext): Promise<Evaluation>;
+  evaluate?(state: State, ctx: EvaluationContext): Promise<Evaluation>;
   /** Frees the state's tensors. */
   dispose?(state: State): void;
 }

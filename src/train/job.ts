@@ -20,13 +20,14 @@
 import { initBackend } from '../compute/backend';
 import { isMetricScore, type MetricEntry } from '../metrics';
 import type { Captioner } from '../model/captioner';
-import type { CaptionerConfig } from '../model/config';
+import type { CaptionerConfig } from '../config';
+import { sceneAnnotations } from '../data/scenes/annotations';
+import { type AttentionCorrectness, attentionCorrectness, type AttentionItem } from '../model/attention-correctness';
 import { recordEvaluation, type AttentionMap, type CaptionResult, type Evaluation, type MetricLabel, type Run, type RunMetric, type TrainingJob } from '../tracking';
-import { type HostTensor, snapshotFromParts, snapshotParts, type SnapshotState } from './checkpoint';
 import { freeRunningEvaluation, type FreeRunningResult, teacherForcedEvaluation } from './evaluate';
-import { sceneAttention } from './fit';
 import { buildCaptioner, prepareData, type PreparedData, trainerOptions } from './setup';
 import { Trainer } from './trainer';
+import { trainerCheckpoint, trainerSnapshot } from './trainer-state';
 
 /** What the job keeps between epochs. */
 export interface CaptionerState {
@@ -66,6 +67,17 @@ export function evaluationFiles(data: PreparedData, result: FreeRunningResult): 
       alphas: c.decoded.alphas, // [T, Gh * Gw], row-major = [T, Gh, Gw]
     })),
   };
+}
+
+/** Attention correctness of decoded captions of scene images (undefined for other data). */
+export function sceneAttention(data: PreparedData, captions: FreeRunningResult['captions']): AttentionCorrectness | undefined {
+  const items: AttentionItem[] = [];
+  for (const c of captions) {
+    const annotations = sceneAnnotations(data.dataset.images[c.image]);
+    if (!annotations) return undefined;
+    items.push({ words: data.vocab.decode(c.decoded.words), alphas: c.decoded.alphas, annotations });
+  }
+  return attentionCorrectness(items, { grid: data.encoder.grid });
 }
 
 /** Decodes a split free-running and returns its metrics (with attention correctness on scenes) and files. */
@@ -127,7 +139,7 @@ export async function captionerJob(config: CaptionerConfig, options: CaptionerJo
         alphaC: config.train.alphaC,
         attentionPenalty: config.train.attentionPenalty,
       });
-      const decision = trainer.endEpoch({ metric: free.bleu4 });
+      const decision = trainer.endEpoch({ improved: ctx.isImprovement(free.bleu4) });
       if (decision.stopped) {
         ctx.stopEarly(`val BLEU-4 (free-running, beam ${v.beam}) did not improve for ${config.train.earlyStopping.patience} epoch(s)`);
       }
@@ -147,22 +159,17 @@ export async function captionerJob(config: CaptionerConfig, options: CaptionerJo
     },
 
     saveCheckpoint: async (state, writer) => {
-      const parts = snapshotParts(state.trainer.snapshot());
-      await writer.saveArrays('trainer', parts.tensors);
-      writer.setState(parts.state as unknown as Parameters<typeof writer.setState>[0]);
+      const { state: json, arrays } = trainerCheckpoint(state.trainer.snapshot());
+      await writer.saveArrays('trainer', arrays);
+      writer.setState(json);
     },
 
     loadCheckpoint: async (state, reader) => {
-      const tensors = new Map<string, HostTensor>();
-      for (const [name, array] of await reader.loadArrays('trainer')) {
-        if (!(array.data instanceof Float32Array)) throw new Error(`checkpoint array trainer/${name} must be float32`);
-        tensors.set(name, { shape: array.shape, data: array.data });
-      }
-      state.trainer.restore(snapshotFromParts(reader.state as unknown as SnapshotState, tensors));
+      state.trainer.restore(trainerSnapshot(reader.state, await reader.loadArrays('trainer'), `checkpoint ${reader.dir}`));
     },
 
     evaluate: async (state, ctx) => {
-      state.trainer.restoreBest();
+      await ctx.restoreBest(); // the test split is decoded with the best epoch's weights
       const { result: _result, ...evaluation } = await evaluateSplit(state, 'test', { ...config.decode, log: ctx.log });
       return evaluation;
     },

@@ -35,7 +35,7 @@ import { writeFileAtomic } from '../common/atomic-write';
 import { liveDisplay } from '../common/live-display';
 import { PROJECT_ROOT } from '../common/project';
 import { type BackendKind, initBackend } from '../compute/backend';
-import type { CaptionerConfig } from '../model/config';
+import type { CaptionerConfig } from '../config';
 import { canonicalJson, findFinishedRun, loadRun, type Run, type RunOrigin } from '../tracking';
 import { runFingerprints } from './setup';
 

@@ -2,12 +2,12 @@
  * The training loop, driven from outside one epoch at a time:
  *
  *   const trainer = new Trainer(captioner, { captions: trainRows, inputs }, options);
- *   while (!trainer.progress.stopped && trainer.progress.epoch < maxEpochs) {
- *     await trainer.trainEpoch({ onStep: (p) => console.log(p.step, p.loss, p.etaSeconds) });
- *     const bleu4 = …free-running validation (evaluate.ts)…;
- *     trainer.endEpoch({ metric: bleu4 });                 // lr decay on plateau, early stopping
- *     await saveCheckpoint(dir, trainer.snapshot(config));  // checkpoint.ts
- *   }
+ *   await trainer.trainEpoch({ onStep: (p) => console.log(p.step, p.loss, p.etaSeconds) });
+ *   const { decayed, stopped } = trainer.endEpoch({ improved });   // lr decay on a plateau, early stopping
+ *   const snapshot = trainer.snapshot();                            // what a checkpoint holds (trainer-state.ts)
+ *
+ * The loop around it is the run store's (job.ts runs one epoch per call of the store); the
+ * store is also the one that tracks the best epoch and says whether an epoch improved.
  *
  * A step: forward with teacher forcing and the loss (loss.ts), backward, clip, Adam update.
  * Reproducible: the batch order comes from (seed, epoch) and each step's dropout mask from
@@ -18,19 +18,18 @@ import * as tf from '@tensorflow/tfjs';
 
 import { makeCaptionBatch, planBatches } from '../data/batches';
 import { createRng } from '../common/random';
-import type { EncodedCaptions } from '../data/vocabulary';
+import type { EncodedCaptions } from '../data/encoded-captions';
 import { type ImageInputs, inputTensor } from '../encoders/inputs';
 import { type Captioner, teacherBatch } from '../model/captioner';
 import { Adam, type AdamState } from '../compute/adam';
 import { planImageBatches } from './batches';
-import type { TrainConfig } from '../model/config';
+import type { TrainConfig } from '../config';
 import { captionLoss, type TeacherForcingImplementation } from './loss';
+import { CLIP_MODES } from '../config';
 
-export type ClipMode = 'value' | 'norm' | 'none';
-export const CLIP_MODES: readonly ClipMode[] = ['value', 'norm', 'none'];
 
 /**
- * The trainer's settings: the config's `train` section (src/model/config.ts documents each
+ * The trainer's settings: the config's `train` section (src/config/types.ts documents each
  * key) without what the loop around the trainer decides (epochs, validation), plus the
  * dropout rate and the seed.
  */
@@ -41,7 +40,7 @@ export type TrainerOptions = Omit<TrainConfig, 'epochs' | 'validation'> & {
   teacherForcing?: TeacherForcingImplementation;
 };
 
-/** One line of the epoch history. */
+/** What one epoch of training returns (job.ts logs it as the epoch record). */
 export interface EpochRecord {
   epoch: number;
   steps: number;
@@ -51,23 +50,20 @@ export interface EpochRecord {
   crossEntropy: number;
   attention: number;
   learningRate: number;
-  /** The validation metric given to endEpoch, when given. */
-  metric?: number;
 }
 
-/** Counters and schedule state: what a checkpoint stores besides tensors. */
-export interface TrainingProgress {
+/** Counters and schedule state: what a checkpoint stores besides tensors (a type, so that it is JSON). */
+export type TrainingProgress = {
   /** Epochs completed. */
   epoch: number;
   /** Optimiser steps completed. */
   step: number;
   learningRate: number;
   encoderLearningRate: number;
-  best: { metric: number; epoch: number } | null;
+  /** Epochs since the validation metric last improved (the plateau that decays lr and stops early). */
   epochsWithoutImprovement: number;
   stopped: boolean;
-  history: EpochRecord[];
-}
+};
 
 export interface StepProgress {
   epoch: number;
@@ -80,12 +76,11 @@ export interface StepProgress {
   etaSeconds: number;
 }
 
-/** Everything needed to resume: counters, weights, optimiser moments, the best weights so far. */
+/** Everything needed to resume: counters, weights, optimiser moments. */
 export interface TrainingSnapshot {
   progress: TrainingProgress;
   seed: number;
   weights: Map<string, { shape: number[]; data: Float32Array }>;
-  bestWeights: Map<string, { shape: number[]; data: Float32Array }> | null;
   adam: AdamState;
 }
 
@@ -114,7 +109,6 @@ export class Trainer {
   readonly progress: TrainingProgress;
   private readonly variables: Map<string, tf.Variable>;
   private readonly adam: Adam;
-  private bestWeights: Map<string, { shape: number[]; data: Float32Array }> | null = null;
   /** Our weight names by tfjs variable name (gradients come keyed by the latter). */
   private readonly byTfName: Map<string, string>;
 
@@ -131,10 +125,8 @@ export class Trainer {
       step: 0,
       learningRate: options.learningRate,
       encoderLearningRate: options.encoderLearningRate ?? options.learningRate,
-      best: null,
       epochsWithoutImprovement: 0,
       stopped: false,
-      history: [],
     };
   }
 
@@ -212,25 +204,20 @@ export class Trainer {
     }
     const n = Math.max(1, plan.length);
     const record: EpochRecord = { epoch, steps: plan.length, seconds: (Date.now() - started) / 1000, loss: loss / n, crossEntropy: crossEntropy / n, attention: attention / n, learningRate: this.progress.learningRate };
-    this.progress.history.push(record);
     this.progress.epoch += 1;
     return record;
   }
 
   /**
-   * Closes an epoch with its validation metric (higher is better, e.g. free-running BLEU-4):
-   * keeps the best weights, decays the learning rates on a plateau, stops early.
+   * Closes an epoch, given whether its validation metric improved on the best epoch so far
+   * (the run store keeps the best epoch and answers that: EpochContext.isImprovement):
+   * decays the learning rates on a plateau and stops early.
    */
-  endEpoch(validation: { metric: number }): { improved: boolean; decayed: boolean; stopped: boolean } {
+  endEpoch(validation: { improved: boolean }): { decayed: boolean; stopped: boolean } {
     const p = this.progress;
-    const last = p.history[p.history.length - 1];
-    if (last) last.metric = validation.metric;
-    const improved = p.best === null || validation.metric > p.best.metric;
     let decayed = false;
-    if (improved) {
-      p.best = { metric: validation.metric, epoch: p.epoch - 1 };
+    if (validation.improved) {
       p.epochsWithoutImprovement = 0;
-      this.bestWeights = readWeights(this.variables);
     } else {
       p.epochsWithoutImprovement += 1;
       if (p.epochsWithoutImprovement >= this.options.earlyStopping.patience) p.stopped = true;
@@ -240,23 +227,15 @@ export class Trainer {
         decayed = true;
       }
     }
-    return { improved, decayed, stopped: p.stopped };
+    return { decayed, stopped: p.stopped };
   }
 
-  /** Loads the best weights seen by endEpoch into the model (no-op before any). */
-  restoreBest(): boolean {
-    if (!this.bestWeights) return false;
-    writeWeights(this.variables, this.bestWeights);
-    return true;
-  }
-
-  /** Everything needed to resume, as host arrays (checkpoint.ts writes it to disk). */
+  /** Everything needed to resume, as host arrays (trainer-state.ts turns it into a checkpoint). */
   snapshot(): TrainingSnapshot {
     return {
-      progress: JSON.parse(JSON.stringify(this.progress)) as TrainingProgress,
+      progress: { ...this.progress },
       seed: this.options.seed,
       weights: readWeights(this.variables),
-      bestWeights: this.bestWeights,
       adam: this.adam.getState(),
     };
   }
@@ -266,8 +245,7 @@ export class Trainer {
     if (snapshot.seed !== this.options.seed) throw new Error(`Trainer.restore: the snapshot was trained with seed ${snapshot.seed}, this trainer has seed ${this.options.seed}`);
     writeWeights(this.variables, snapshot.weights);
     this.adam.setState(snapshot.adam);
-    this.bestWeights = snapshot.bestWeights;
-    Object.assign(this.progress, JSON.parse(JSON.stringify(snapshot.progress)) as TrainingProgress);
+    Object.assign(this.progress, snapshot.progress);
   }
 
   dispose(): void {

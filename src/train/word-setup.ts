@@ -15,14 +15,15 @@
 import { projectPath } from '../common/project';
 import { initBackend } from '../compute/backend';
 import type { CaptionDataset } from '../data/dataset';
-import type { EncodedCaptions, Vocabulary } from '../data/vocabulary';
+import type { EncodedCaptions } from '../data/encoded-captions';
+import type { Vocabulary } from '../data/vocabulary';
 import type * as Bert from '../embeddings/bert';
 import { BertWordInputs } from '../embeddings/bert/bert-word-inputs';
 import type { BertEmbedder } from '../embeddings/bert/embedder';
 import { LearnedEmbedding } from '../embeddings/learned';
 import { ProjectedWordInputs } from '../embeddings/projected';
 import type { WordInputs } from '../embeddings/word-inputs';
-import type { CaptionerConfig } from '../model/config';
+import type { CaptionerConfig } from '../config';
 import { experiment, findFinishedRun, type Run } from '../tracking';
 
 /**

@@ -118,3 +118,23 @@ test('an epoch without the best-epoch metric fails the run naming the metric (ne
   };
   await assert.rejects(experiment(job, quiet(root)), (e: unknown) => e instanceof RunFailedError && /best-epoch metric "val_loss" is missing/.test(e.message));
 });
+
+test('the store is the one judge of the best epoch: isImprovement follows it, restoreBest evaluates its checkpoint', async () => {
+  const root = rootOf('best');
+  const improvements: boolean[] = [];
+  // val_loss of epoch index 1 is shifted down by 100: the best epoch, whatever training does after it.
+  const run = await experiment(mlpJob({ epochs: 4, valShift: { 1: -100 }, improvements, evaluateBest: true }), quiet(root));
+  assert.deepEqual(improvements, [true, true, false, false], 'each epoch is judged against the best so far, the store keeping the record');
+  assert.deepEqual(run.summary.epochs, { planned: 4, completed: 4, best: 1 });
+  const epochs = epochLines(run.dir);
+  const unshifted = (e: number) => (epochs[e].val_loss as number) + (e === 1 ? 100 : 0);
+  const evaluatedBest = run.metric('BLEU-4', { split: 'test', beam: 3 })?.value;
+  assert.ok(Math.abs(evaluatedBest! - 1 / (1 + unshifted(1))) < 1e-6, `the test evaluation used the best epoch's weights: ${evaluatedBest} vs ${1 / (1 + unshifted(1))}`);
+
+  // Without restoreBest the job evaluates the state as the loop left it: the last epoch's.
+  const last = await experiment(mlpJob({ epochs: 4, valShift: { 1: -100 }, lr: 0.051 }), quiet(root));
+  const lastEpochs = epochLines(last.dir);
+  const evaluatedLast = last.metric('BLEU-4', { split: 'test', beam: 3 })?.value;
+  assert.ok(Math.abs(evaluatedLast! - 1 / (1 + (lastEpochs[3].val_loss as number))) < 1e-6, `${evaluatedLast} vs the last epoch's ${lastEpochs[3].val_loss}`);
+  assert.notEqual(unshifted(1), epochs[3].val_loss);
+});

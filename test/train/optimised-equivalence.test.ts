@@ -7,7 +7,8 @@ import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 
 import { selectBackend } from '../../src/compute/backend';
-import { cachedTransposes, setWasmSpeedups } from '../../src/compute/wasm-training';
+import { cachedTransposes } from '../../src/compute/wasm-kernel-patches';
+import { setWasmSpeedups } from '../../src/compute/wasm-speedups';
 import { type DecoderOptions } from '../../src/model/decoder';
 import type { TeacherForcingImplementation } from '../../src/train/loss';
 import { readWeights, Trainer, type TrainerOptions } from '../../src/train/trainer';

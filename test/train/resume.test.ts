@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 
 import { selectBackend } from '../../src/compute/backend';
-import { resolveConfig, type CaptionerConfig } from '../../src/model/config';
+import { resolveConfig, type CaptionerConfig } from '../../src/config';
 import { experiment, RunInterruptedError, type Run } from '../../src/tracking';
 import { captionerJob } from '../../src/train/job';
 import { Trainer, type TrainerOptions } from '../../src/train/trainer';
@@ -130,15 +130,18 @@ describe('training', () => {
     }
   });
 
-  test('early stopping and learning-rate decay follow the validation metric', async () => {
+  test('early stopping and learning-rate decay follow the plateau of the validation metric', async () => {
     const { captioner, trainer } = fresh(false, { lrDecay: { factor: 0.8, patience: 2 }, earlyStopping: { patience: 3 } });
     trainer.progress.epoch = 1;
-    trainer.progress.history.push({ epoch: 0, steps: 0, seconds: 0, loss: 0, crossEntropy: 0, attention: 0, learningRate: 0.01 });
-    assert.deepEqual(trainer.endEpoch({ metric: 0.5 }), { improved: true, decayed: false, stopped: false });
-    assert.deepEqual(trainer.endEpoch({ metric: 0.4 }), { improved: false, decayed: false, stopped: false });
-    assert.deepEqual(trainer.endEpoch({ metric: 0.5 }), { improved: false, decayed: true, stopped: false });
+    assert.deepEqual(trainer.endEpoch({ improved: true }), { decayed: false, stopped: false });
+    assert.deepEqual(trainer.endEpoch({ improved: false }), { decayed: false, stopped: false });
+    assert.deepEqual(trainer.endEpoch({ improved: false }), { decayed: true, stopped: false });
     assert.ok(Math.abs(trainer.progress.learningRate - 0.008) < 1e-12);
-    assert.deepEqual(trainer.endEpoch({ metric: 0.45 }), { improved: false, decayed: false, stopped: true });
+    assert.equal(trainer.progress.epochsWithoutImprovement, 2);
+    assert.deepEqual(trainer.endEpoch({ improved: true }), { decayed: false, stopped: false });
+    assert.equal(trainer.progress.epochsWithoutImprovement, 0, 'an improvement resets the plateau');
+    for (let i = 0; i < 2; i++) trainer.endEpoch({ improved: false });
+    assert.deepEqual(trainer.endEpoch({ improved: false }), { decayed: false, stopped: true });
     await assert.rejects(() => trainer.trainEpoch(), /stopped/);
     trainer.dispose();
     captioner.dispose();

@@ -31,7 +31,7 @@ export interface BertConfig {
  * The project's quick offline BERT: 2 layers, hidden 64, 2 heads, feed-forward 256, 64
  * positions; about 0.1 M weights besides the piece table. Pretrained on the quick scenes'
  * 4,000 training captions in about 3 minutes on 2 cores (wasm backend, 10 epochs; see
- * pretrain.ts). Hidden 128 with 4 heads was measured too: about 2x the time per epoch
+ * pretrain-mlm.ts). Hidden 128 with 4 heads was measured too: about 2x the time per epoch
  * (41 s against 17-22 s), and in equal time a worse model (validation masked-LM accuracy
  * 0.34 after 4 epochs, against 0.46 for hidden 64 after 8).
  */

@@ -5,19 +5,19 @@
  * disk cache, and the project's own small BERT pretrained by masked LM when no download is
  * possible.
  *
- *   const { modelDir } = await pretrainQuickBert();                          // offline / CI
- *   const bert = await BertEmbedder.load(modelDir);                          // or 'Xenova/bert-base-uncased'
+ *   const run = await experiment(bertPretrainingJob({ captions, validation }));  // offline / CI; a second call loads it
+ *   const bert = await BertEmbedder.load(bertModelDir(run.dir));               // or 'Xenova/bert-base-uncased'
  *   const words = await BertWordInputs.create(bert, vocab, { mode: 'causal', cacheDir: 'results/cache/bert' });
  *   await words.prepare(trainingCaptions);                                   // then train the captioner with `words`
  *
  * Files, one concern each: config (shapes), wordpiece (vocabulary + tokenizer), model (tfjs
- * BERT + MLM head), onnx-export, hf-folder (transformers.js layout), masking, pretrain
- * (+ pretrain-job for the run store, quick for the scenes profile), source (hub or folder,
- * offline rule), embedder, alignment, vector-cache, word-vectors (the three modes),
- * bert-word-inputs (the decoder's WordInputs), inspect (neighbours, context drift).
+ * BERT + MLM head), onnx-export, hf-folder (transformers.js layout), masking, pretraining
+ * (pretrain-settings, pretrain-mlm, pretrain-checkpoint, pretrain-export, and pretrain-job
+ * for the run store), source (hub or folder, offline rule), embedder, alignment,
+ * vector-cache, word-vectors (the three modes), bert-word-inputs (the decoder's
+ * WordInputs), inspect (neighbours, context drift).
  */
-export { ALIGNMENTS, checkAlignment } from './alignment';
-export type { Alignment } from './alignment';
+export { checkAlignment } from './alignment';
 export { BertWordInputs, CaptionsNotPreparedError, PrefixesNotPreparedError } from './bert-word-inputs';
 export { BERT_QUICK_SHAPE, checkBertConfig, fromHfConfig, toHfConfig } from './config';
 export type { BertConfig } from './config';
@@ -28,24 +28,18 @@ export { contextDrift, nearestWords, vocabularyWords } from './inspect';
 export type { ContextDrift, Neighbour } from './inspect';
 export { BertModel } from './model';
 export { exportBertOnnx, hiddenStateName, LAST_HIDDEN_STATE, ONNX_IR_VERSION, ONNX_OPSET, readWordEmbeddings } from './onnx-export';
-export {
-  DEFAULT_PRETRAIN_SETTINGS,
-  evaluateMlm,
-  exportPretrainedBert,
-  initPretraining,
-  pretrainBert,
-  PretrainAbortedError,
-  resolvePretrainSettings,
-  trainEpoch,
-} from './pretrain';
-export type { BertPretrainState, EpochMetrics, PretrainHooks, PretrainOptions, PretrainRecord, PretrainResult, PretrainSettings } from './pretrain';
 export { bertModelDir, bertPretrainingJob } from './pretrain-job';
-export { captionsOfSplit, pretrainQuickBert } from './quick';
-export type { QuickBertOptions } from './quick';
+export { readPretrainCheckpointState } from './pretrain-checkpoint';
+export type { PretrainCheckpointState } from './pretrain-checkpoint';
+export { exportPretrainedBert } from './pretrain-export';
+export { evaluateMlm, initPretraining, learningRateAt, trainEpoch } from './pretrain-mlm';
+export type { BertPretrainState, EpochHooks, EpochMetrics } from './pretrain-mlm';
+export { captionsOfSplit, corpusFingerprint, DEFAULT_PRETRAIN_SETTINGS, resolvePretrainSettings } from './pretrain-settings';
+export type { PretrainOptions, PretrainSettings } from './pretrain-settings';
 export { HF_CACHE_ENV_VAR, isHubId, RemoteModelsDisabledError, REMOTE_MODELS_ENV_VAR, remoteAllowedByEnv, resolveBertSource } from './source';
 export type { BertSource, SourceOptions } from './source';
 export { VectorCache } from './vector-cache';
 export type { CachedMatrix, VectorCacheOptions, VectorCacheStats } from './vector-cache';
-export { bertVectorsFor, BertWordVectors, BERT_MODES, checkBertMode } from './word-vectors';
-export type { BertMode, BertWordVectorsOptions } from './word-vectors';
+export { bertVectorsFor, BertWordVectors, checkBertMode } from './word-vectors';
+export type { BertWordVectorsOptions } from './word-vectors';
 export { BERT_SPECIAL_TOKENS, buildWordPieceVocabulary, countBertWords, WordPieceTokenizer, WordPieceVocabulary } from './wordpiece';

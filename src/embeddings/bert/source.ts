@@ -46,7 +46,7 @@ export class RemoteModelsDisabledError extends Error {
     super(
       `BERT model ${JSON.stringify(modelId)} is a Hugging Face hub id, it is not in the local cache (${cacheFolder}), and remote loading is off. ` +
         `On a machine with network access set ${REMOTE_MODELS_ENV_VAR}=1 (or pass allowRemote: true) to download it once; ` +
-        `offline, pass the path of a local folder (absolute or starting with ./) holding ${REQUIRED_MODEL_FILES.join(', ')}, e.g. the project's own BERT from pretrainBert().`,
+        `offline, pass the path of a local folder (absolute or starting with ./) holding ${REQUIRED_MODEL_FILES.join(', ')}, e.g. the project's own BERT, bertModelDir(run.dir) of a bertPretrainingJob run.`,
     );
     this.name = 'RemoteModelsDisabledError';
   }
