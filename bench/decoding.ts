@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import { beamSearch } from '../src/model/search';
+import { beamSearch } from '../src/model/beam-search';
 import { median, seededValues, since, type BenchResult } from './timing';
 import { shapeCaptioner, TRAINING_SHAPES } from './training-step';
 

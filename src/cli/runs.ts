@@ -14,7 +14,7 @@ import { Command, Option } from 'commander';
 import { flattenConfig } from '../tracking/canonical';
 import { runTable, stopLabel, type CompareFilter } from '../tracking/compare';
 import { exportMlflow } from '../tracking/mlflow';
-import { formatDuration } from '../common/progress';
+import { formatDuration } from '../common/progress-text';
 import { protocolLabel, RUN_STATUSES, type RunStatus } from '../tracking/records';
 import { listRuns, loadRun, removeRun } from '../tracking/store';
 import { textTable, type TableCell } from '../viz/tables';

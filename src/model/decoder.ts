@@ -13,7 +13,7 @@
  *   logits_t = W_out dropout(h_t) + b_out                  dropout before the output layer
  *
  * `step()` is the only implementation of one time step; teacher forcing (captioner.ts),
- * greedy and beam search (search.ts) all call it. What does not depend on the recurrence is
+ * greedy decoding and beam search (decode-step.ts) all call it. What does not depend on the recurrence is
  * done once per batch by the callers through this class: the attention projection of the
  * features (`encode`), and the word vectors times the LSTM's input weights for every step
  * (`projectWords`). W_dec h and the gate's W_beta h share one matMul per step.

@@ -18,8 +18,10 @@ import { END_ID, type Vocabulary } from '../data/vocabulary';
 import { type ImageInputs, inputTensor } from '../encoders/inputs';
 import { computeCaptionMetrics, type ImageId, type MetricEntry, isMetricScore } from '../metrics';
 import { type Captioner, teacherBatch } from '../model/captioner';
-import { beamSearch, type DecodedCaption, greedyDecode } from '../model/search';
-import { type ProgressMode, phaseProgress } from '../common/progress';
+import { beamSearch } from '../model/beam-search';
+import type { DecodedCaption } from '../model/decode-step';
+import { greedyDecode } from '../model/greedy-decode';
+import { type ProgressMode, phaseProgress } from '../common/phase-progress';
 import type { AttentionPenaltyReduction } from '../config';
 import { captionLoss } from './loss';
 
@@ -70,7 +72,7 @@ export async function freeRunningEvaluation(
   images: readonly number[],
   settings: DecodeSettings & {
     split: string;
-    /** Progress lines (images/s, ETA; src/common/progress.ts), default stderr; null: silent. */
+    /** Progress lines (images/s, ETA; src/common/phase-progress.ts), default stderr; null: silent. */
     log?: ((line: string) => void) | null;
     progress?: ProgressMode;
   },

@@ -4,7 +4,9 @@
 import { strict as assert } from 'node:assert';
 import { mock, test } from 'node:test';
 
-import { createProgress, formatDuration, formatEta, formatRate, phaseProgress } from '../../src/common/progress';
+import { phaseProgress } from '../../src/common/phase-progress';
+import { formatDuration, formatEta, formatRate } from '../../src/common/progress-text';
+import { createProgress } from '../../src/common/run-progress';
 
 function fakeStream(tty: boolean): NodeJS.WriteStream & { text: string } {
   const s = { isTTY: tty, text: '', write(chunk: string) { s.text += chunk; return true; } };

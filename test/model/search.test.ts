@@ -9,7 +9,9 @@ import * as tf from '@tensorflow/tfjs';
 
 import { selectBackend } from '../../src/compute/backend';
 import { END_ID } from '../../src/data/vocabulary';
-import { beamSearch, captionLogProb, greedyDecode } from '../../src/model/search';
+import { beamSearch } from '../../src/model/beam-search';
+import { captionLogProb } from '../../src/model/caption-log-prob';
+import { greedyDecode } from '../../src/model/greedy-decode';
 import { features, type NextWords, tableAttention, tableCaptioner, tableCaptions, tableImages, tinyCaptioner } from './helpers';
 
 before(async () => {

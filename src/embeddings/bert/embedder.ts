@@ -1,113 +1,40 @@
 /**
- * Contextual word vectors from any BERT-family checkpoint through transformers.js: a hub id
- * (`Xenova/bert-base-uncased`, `Xenova/bert-large-uncased`) or a local folder in the same
- * layout (the project's own BERT, pretrain-job.ts). Offline by default (source.ts).
+ * Contextual word vectors from any BERT-family checkpoint through transformers.js (loaded by
+ * bert-checkpoint.ts: a hub id or a local folder in the same layout, offline by default).
  *
  *   const bert = await BertEmbedder.load('Xenova/bert-base-uncased', { layer: 'last', alignment: 'sum' });
  *   const [v] = await bert.run([['a', 'dog', 'on', 'a', 'skateboard']]);
  *   v.length === (5 + 1) * bert.width;   // rows: [CLS], then one row per word
  *
- * Each caption (word tokens, lower-cased, as the project's vocabulary holds them) is framed
- * as the report did, `[CLS] pieces… [SEP]`, each word tokenized on its own so that its
- * pieces are known (`triangles` -> `triangle ##s`), and the pieces' vectors are combined
- * per word (alignment.ts). Segment (token type) ids are all `segmentId`: 0 is BERT's
- * convention for a single sentence; the report fed 1 (REPORT_SEGMENT_ID). Sentences are run
- * in batches of similar length, padded, with an attention mask.
+ * Each caption is framed `[CLS] pieces… [SEP]` (sentence-framing.ts), and the pieces'
+ * vectors are combined per word (alignment.ts). Sentences are run in batches of similar
+ * length, padded, with an attention mask; which hidden state is read, the segment id and the
+ * batch size are the embedder's settings (embedder-settings.ts). `staticVectors` reads the
+ * piece-embedding table instead, with no context.
  *
- * `layer`: 'last' reads `last_hidden_state`; a number k reads the graph output
- * `hidden_state_k` (0 = the embedding layer's output), which the project's own BERTs export
- * for every layer; hub exports usually have only `last_hidden_state` (transformers.js
- * returns only what the graph outputs), and asking them for another layer is an error that
- * lists what the checkpoint has.
- *
- * Dimensions: B sentences, S pieces, W width (hidden size), n words of a sentence.
+ * Dimensions: B sentences, S pieces, W width (hidden size), n words of a sentence, V pieces
+ * in the vocabulary.
  */
-import { AutoModel, AutoTokenizer, env, Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
-import { createHash } from 'crypto';
+import { Tensor } from '@huggingface/transformers';
 import * as fs from 'fs';
 import * as path from 'path';
 
-import type { Alignment } from '../../config';
-import { checkAlignment, combinePieces } from './alignment';
+import { combinePieces } from './alignment';
+import { type LoadedBert, loadBertCheckpoint } from './bert-checkpoint';
+import { checkSettings, DEFAULT_EMBEDDER_SETTINGS, type EmbedderSettings, layerOutputName } from './embedder-settings';
 import { readWordEmbeddings } from './onnx-export';
-import { resolveBertSource, type BertSource, type SourceOptions } from './source';
-
-/** The segment id the report fed with every piece (BERT's own convention for one sentence is 0). */
-export const REPORT_SEGMENT_ID = 1;
-
-/** 'last' (`last_hidden_state`) or a layer number k (`hidden_state_k`, 0 = embeddings). */
-export type LayerChoice = 'last' | number;
-
-export interface EmbedderSettings {
-  /** Which hidden state (default 'last', as the report: the 12th layer of bert-base). */
-  layer: LayerChoice;
-  /** How a word's pieces combine (default 'sum', as the report's code ancestry). */
-  alignment: Alignment;
-  /** Token type id of every piece (default 0, BERT's convention; the report: 1). */
-  segmentId: number;
-  /** Sentences per ONNX run (default 32). */
-  batchSize: number;
-}
-
-export const DEFAULT_EMBEDDER_SETTINGS: Readonly<EmbedderSettings> = Object.freeze({ layer: 'last', alignment: 'sum', segmentId: 0, batchSize: 32 });
+import type { FramedSentence } from './sentence-framing';
+import type { BertSource, SourceOptions } from './source';
 
 export interface BertEmbedderOptions extends SourceOptions, Partial<EmbedderSettings> {
   /** One line on load (default stderr; null: silence). */
   log?: ((line: string) => void) | null;
 }
 
-/** Pieces of one framed sentence and where each word's pieces lie. */
-export interface FramedSentence {
-  /** `[CLS]` pieces… `[SEP]`. */
-  ids: number[];
-  /** Rows [start, end) of each word's pieces in `ids`. */
-  spans: [number, number][];
-}
-
 /** Raw hidden states of one sentence: one row per piece. */
 export interface PieceStates extends FramedSentence {
   /** Row-major [S, W]. */
   rows: Float32Array;
-}
-
-function sha256File(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const hash = createHash('sha256');
-    fs.createReadStream(file)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolve(hash.digest('hex')));
-  });
-}
-
-function checkSettings(s: EmbedderSettings): EmbedderSettings {
-  checkAlignment(s.alignment);
-  if (s.layer !== 'last' && !(Number.isInteger(s.layer) && s.layer >= 0)) throw new Error(`BERT layer must be 'last' or a whole number >= 0, got ${JSON.stringify(s.layer)}`);
-  if (!Number.isInteger(s.segmentId) || s.segmentId < 0) throw new Error(`BERT segmentId must be a whole number >= 0, got ${s.segmentId}`);
-  if (!Number.isInteger(s.batchSize) || s.batchSize < 1) throw new Error(`BERT batchSize must be a whole number >= 1, got ${s.batchSize}`);
-  return s;
-}
-
-/** What is shared by every view of one loaded checkpoint. */
-interface LoadedBert {
-  source: BertSource;
-  model: PreTrainedModel;
-  tokenizer: PreTrainedTokenizer;
-  config: Record<string, unknown>;
-  fingerprint: string;
-  outputs: string[];
-  width: number;
-  numLayers: number;
-  maxPositions: number;
-  vocabSize: number;
-  typeVocabSize: number;
-  cls: number;
-  sep: number;
-  pad: number;
-  unk: number;
-  pieces: Map<string, number[]>;
-  staticTable?: Promise<Float32Array>;
-  counters: { sentences: number; runs: number };
 }
 
 export class BertEmbedder {
@@ -123,7 +50,7 @@ export class BertEmbedder {
   ) {
     this.settings = checkSettings(settings);
     const { layer } = settings;
-    this.outputName = layer === 'last' ? 'last_hidden_state' : `hidden_state_${layer}`;
+    this.outputName = layerOutputName(layer);
     if (!loaded.outputs.includes(this.outputName)) {
       throw new Error(
         `BERT ${loaded.source.request}: layer ${JSON.stringify(layer)} needs the graph output ${this.outputName}, but the checkpoint outputs only ${loaded.outputs.join(', ')} ` +
@@ -142,59 +69,8 @@ export class BertEmbedder {
     }
     const settings = checkSettings({ ...DEFAULT_EMBEDDER_SETTINGS, ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) } as EmbedderSettings);
     const log = logOption === undefined ? (line: string) => process.stderr.write(line + '\n') : logOption;
-    const source = resolveBertSource(model, { allowRemote, hubCacheDir, defaultCacheDir: env.cacheDir });
-    // transformers.js reads the global env as well as the per-call flag: keep both offline
-    // unless this very load is a permitted download. The cache folder goes through the env
-    // too: 4.3.1 looks for tokenizer_config.json in env.cacheDir whatever cache_dir says.
-    const previousCacheDir = env.cacheDir;
-    env.allowLocalModels = true;
-    env.allowRemoteModels = source.remote;
-    if (source.cacheDir) env.cacheDir = source.cacheDir;
-    const common = { local_files_only: !source.remote, ...(source.cacheDir ? { cache_dir: source.cacheDir } : {}) };
-    let tokenizer: PreTrainedTokenizer;
-    let loadedModel: PreTrainedModel;
-    try {
-      tokenizer = await AutoTokenizer.from_pretrained(source.loadName, common);
-      loadedModel = await AutoModel.from_pretrained(source.loadName, { ...common, dtype: 'fp32', device: 'cpu' });
-    } catch (error) {
-      throw new Error(`BERT ${source.request}: transformers.js could not load it from ${source.remote ? 'the hub' : source.folder}: ${(error as Error).message}`);
-    } finally {
-      env.allowRemoteModels = false;
-      env.cacheDir = previousCacheDir;
-    }
-    const configFile = path.join(source.folder, 'config.json');
-    const config = JSON.parse(fs.readFileSync(configFile, 'utf8')) as Record<string, unknown>;
-    const num = (key: string, fallback?: number): number => {
-      const v = config[key];
-      if (typeof v === 'number') return v;
-      if (fallback !== undefined) return fallback;
-      throw new Error(`BERT ${source.request}: ${configFile} has no numeric ${key}`);
-    };
-    const hash = createHash('sha256');
-    for (const f of ['config.json', 'tokenizer.json']) hash.update(fs.readFileSync(path.join(source.folder, f)));
-    hash.update(await sha256File(path.join(source.folder, 'onnx', 'model.onnx')));
-    const framed = tokenizer.encode('', { add_special_tokens: true });
-    if (framed.length !== 2) throw new Error(`BERT ${source.request}: its tokenizer frames an empty text as [${framed}], not [CLS] [SEP]`);
-    const session = (loadedModel.sessions as Record<string, { outputNames?: string[] }>).model;
-    const loaded: LoadedBert = {
-      source,
-      model: loadedModel,
-      tokenizer,
-      config,
-      fingerprint: hash.digest('hex').slice(0, 12),
-      outputs: [...(session?.outputNames ?? ['last_hidden_state'])],
-      width: num('hidden_size'),
-      numLayers: num('num_hidden_layers'),
-      maxPositions: num('max_position_embeddings', 512),
-      vocabSize: num('vocab_size'),
-      typeVocabSize: num('type_vocab_size', 2),
-      cls: framed[0],
-      sep: framed[1],
-      pad: typeof tokenizer.pad_token_id === 'number' ? tokenizer.pad_token_id : 0,
-      unk: tokenizer.unk_token_id,
-      pieces: new Map(),
-      counters: { sentences: 0, runs: 0 },
-    };
+    const loaded = await loadBertCheckpoint(model, { allowRemote, hubCacheDir });
+    const { source } = loaded;
     const embedder = new BertEmbedder(loaded, settings);
     log?.(
       `[captioning-lab] BERT ${source.request} (${source.kind}${source.kind === 'hub' ? `, ${source.remote ? 'downloaded to' : 'cached in'} ${source.folder}` : ''}): ` +
@@ -248,31 +124,12 @@ export class BertEmbedder {
 
   /** Piece ids of one word (`<unk>` and `[UNK]` give `[UNK]`). */
   wordPieces(word: string): number[] {
-    const cache = this.loaded.pieces;
-    let ids = cache.get(word);
-    if (!ids) {
-      if (word === '') throw new Error('BERT: an empty word');
-      ids = word === '<unk>' || word === '[UNK]' ? [this.loaded.unk] : this.loaded.tokenizer.encode(word, { add_special_tokens: false });
-      if (ids.length === 0) ids = [this.loaded.unk];
-      cache.set(word, ids);
-    }
-    return ids;
+    return this.loaded.framer.wordPieces(word);
   }
 
   /** `[CLS]` pieces… `[SEP]` of a sentence, with each word's span. */
   frame(words: readonly string[]): FramedSentence {
-    const ids = [this.loaded.cls];
-    const spans: [number, number][] = [];
-    for (const w of words) {
-      const p = this.wordPieces(w);
-      spans.push([ids.length, ids.length + p.length]);
-      ids.push(...p);
-    }
-    ids.push(this.loaded.sep);
-    if (ids.length > this.loaded.maxPositions) {
-      throw new Error(`BERT ${this.loaded.source.request}: "${words.join(' ')}" is ${ids.length} pieces with [CLS] and [SEP]; the model has ${this.loaded.maxPositions} positions`);
-    }
-    return { ids, spans };
+    return this.loaded.framer.frame(words);
   }
 
   /** Hidden states of every piece of every sentence ([S, W] each), batched by length. */
@@ -285,9 +142,9 @@ export class BertEmbedder {
       const chunk = order.slice(start, start + this.settings.batchSize);
       const B = chunk.length;
       const S = Math.max(...chunk.map((i) => framed[i].ids.length));
-      const ids = new BigInt64Array(B * S).fill(BigInt(this.loaded.pad));
-      const mask = new BigInt64Array(B * S);
-      const types = new BigInt64Array(B * S).fill(BigInt(this.settings.segmentId));
+      const ids = new BigInt64Array(B * S).fill(BigInt(this.loaded.pad)); // [B, S]
+      const mask = new BigInt64Array(B * S); // [B, S]: 1 on real pieces
+      const types = new BigInt64Array(B * S).fill(BigInt(this.settings.segmentId)); // [B, S]
       chunk.forEach((i, b) => {
         framed[i].ids.forEach((id, s) => {
           ids[b * S + s] = BigInt(id);

@@ -13,16 +13,19 @@
  * Files, one concern each: config (shapes), wordpiece (vocabulary + tokenizer), model (tfjs
  * BERT + MLM head), onnx-export, hf-folder (transformers.js layout), masking, pretraining
  * (pretrain-settings, pretrain-mlm, pretrain-checkpoint, pretrain-export, and pretrain-job
- * for the run store), source (hub or folder, offline rule), embedder, alignment,
- * vector-cache, word-vectors (the three modes), bert-word-inputs (the decoder's
+ * for the run store), source (hub or folder, offline rule), bert-checkpoint (loading through
+ * transformers.js), sentence-framing ([CLS] pieces… [SEP]), embedder-settings, embedder,
+ * alignment, vector-cache, word-vectors (the three modes), bert-word-inputs (the decoder's
  * WordInputs), inspect (neighbours, context drift).
  */
 export { checkAlignment } from './alignment';
 export { BertWordInputs, CaptionsNotPreparedError, PrefixesNotPreparedError } from './bert-word-inputs';
 export { BERT_QUICK_SHAPE, checkBertConfig, fromHfConfig, toHfConfig } from './config';
 export type { BertConfig } from './config';
-export { BertEmbedder, DEFAULT_EMBEDDER_SETTINGS, REPORT_SEGMENT_ID } from './embedder';
-export type { BertEmbedderOptions, EmbedderSettings, FramedSentence, LayerChoice, PieceStates } from './embedder';
+export { BertEmbedder } from './embedder';
+export type { BertEmbedderOptions, PieceStates } from './embedder';
+export { DEFAULT_EMBEDDER_SETTINGS, REPORT_SEGMENT_ID } from './embedder-settings';
+export type { EmbedderSettings, LayerChoice } from './embedder-settings';
 export { HF_FILES, writeBertFolder } from './hf-folder';
 export { contextDrift, nearestWords, vocabularyWords } from './inspect';
 export type { ContextDrift, Neighbour } from './inspect';
@@ -38,6 +41,7 @@ export { captionsOfSplit, corpusFingerprint, DEFAULT_PRETRAIN_SETTINGS, resolveP
 export type { PretrainOptions, PretrainSettings } from './pretrain-settings';
 export { HF_CACHE_ENV_VAR, isHubId, RemoteModelsDisabledError, REMOTE_MODELS_ENV_VAR, remoteAllowedByEnv, resolveBertSource } from './source';
 export type { BertSource, SourceOptions } from './source';
+export type { FramedSentence } from './sentence-framing';
 export { VectorCache } from './vector-cache';
 export type { CachedMatrix, VectorCacheOptions, VectorCacheStats } from './vector-cache';
 export { bertVectorsFor, BertWordVectors, checkBertMode } from './word-vectors';

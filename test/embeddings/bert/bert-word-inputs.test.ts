@@ -8,9 +8,11 @@ import { DEFAULT_VOCABULARY_OPTIONS, SPECIAL_TOKENS, Vocabulary } from '../../..
 import { BertWordInputs, CaptionsNotPreparedError, PrefixesNotPreparedError } from '../../../src/embeddings/bert/bert-word-inputs';
 import { BertEmbedder } from '../../../src/embeddings/bert/embedder';
 import { BertWordVectors } from '../../../src/embeddings/bert/word-vectors';
+import { beamSearch } from '../../../src/model/beam-search';
+import { captionLogProb } from '../../../src/model/caption-log-prob';
 import { Captioner, teacherBatch } from '../../../src/model/captioner';
 import { Decoder } from '../../../src/model/decoder';
-import { beamSearch, captionLogProb, greedyDecode } from '../../../src/model/search';
+import { greedyDecode } from '../../../src/model/greedy-decode';
 import { loadTinyBert, type LoadedTinyBert, type TinyBert } from './fixture';
 
 let tiny: TinyBert;

@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { ALIGNMENTS } from '../../../src/config';
-import { BertEmbedder, REPORT_SEGMENT_ID } from '../../../src/embeddings/bert/embedder';
+import { BertEmbedder } from '../../../src/embeddings/bert/embedder';
+import { REPORT_SEGMENT_ID } from '../../../src/embeddings/bert/embedder-settings';
 import { contextDrift, nearestWords } from '../../../src/embeddings/bert/inspect';
 import { RemoteModelsDisabledError, REMOTE_MODELS_ENV_VAR, remoteAllowedByEnv, resolveBertSource } from '../../../src/embeddings/bert/source';
 import { loadTinyBert, type LoadedTinyBert, type TinyBert } from './fixture';

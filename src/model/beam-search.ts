@@ -1,20 +1,14 @@
 /**
- * Free-running decoding: greedy and batched beam search, both through `Decoder.step`, with
- * each word's attention weights and the caption's log-probability.
+ * Batched beam search over images and beams, through the shared step (decode-step.ts, with
+ * its conventions), with each word's attention weights and the caption's log-probability.
  *
- * Dimensions: N images, K beams, R = rows decoded at a step (images x beams still running),
- * P regions, V vocabulary size.
+ * Dimensions: N images, K beams, A images still running, R = rows decoded at a step
+ * (A x K), C candidates per image, P regions, V vocabulary size.
  *
- *   const captions = await greedyDecode(captioner, features, { maxLength: 20 });
  *   const best = await beamSearch(captioner, features, { beam: 3, maxLength: 20 });
  *   best[0].words;    // ids, without <start>/<end>
  *   best[0].alphas;   // Float32Array [T, P]: the attention of each word
  *   best[0].logProb;  // log P(words, <end> | image)
- *
- * Conventions shared by both (and by `captionLogProb`): `<pad>` and `<start>` are never
- * produced (their logits are masked before the softmax, so the probabilities of all
- * captions sum to 1); a caption is at most `maxLength` words; one that reaches it without
- * `<end>` stops there (`ended: false`, its log-probability without an `<end>` term).
  *
  * Beam search is batched over images and beams: one `step` call per time step for all live
  * beams of all images. Each image keeps K live beams, ranked by log-probability: at each
@@ -32,147 +26,21 @@
  * divides by the normaliser of the longest possible caption (a longer caption can score
  * higher), so images search longer, often to maxLength. At maxLength the live beams finish
  * without `<end>`. So the result is the best, by the score, of all hypotheses the beam
- * kept. With K = 1 and lengthPenalty 0 this is exactly greedy decoding.
- *
- * Both are async only so that word inputs computed outside tfjs (BERT through ONNX Runtime)
- * can run on each step's live prefixes before the step: `words.prepareLast(prefixes)`.
+ * kept. With K = 1 and lengthPenalty 0 this is exactly greedy decoding (greedy-decode.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 
-import { END_ID, PAD_ID, START_ID } from '../data/vocabulary';
+import { END_ID, START_ID } from '../data/vocabulary';
 import type { Captioner } from './captioner';
+import { checkMaxLength, type DecodedCaption, decodeStep, disposeState } from './decode-step';
 import { Decoder, type DecoderState, type EncodedImages } from './decoder';
-import { tidyObject } from './tidy';
-
-export interface DecodedCaption {
-  /** Word ids, without `<start>` and `<end>`. */
-  words: number[];
-  /** log P of the words (and of `<end>` when `ended`). */
-  logProb: number;
-  /** Whether the caption ended with `<end>` (false: cut at maxLength). */
-  ended: boolean;
-  /** Attention weights of each word, row-major [T, P] (T = words.length). */
-  alphas: Float32Array;
-  /** Regions P. */
-  regions: number;
-}
-
-export interface GreedyOptions {
-  /** Most words per caption (default 20). */
-  maxLength?: number;
-}
+import type { GreedyOptions } from './greedy-decode';
 
 export interface BeamOptions extends GreedyOptions {
   /** Beam size K (default 3). */
   beam?: number;
   /** Final choice by logProb / length^lengthPenalty, length counting `<end>` (default 0: raw log-probability). */
   lengthPenalty?: number;
-}
-
-/** Log-probabilities [R, V] with `<pad>` and `<start>` masked out. */
-function maskedLogSoftmax(logits: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => {
-    const V = logits.shape[1];
-    const mask = new Float32Array(V);
-    mask[PAD_ID] = -Infinity;
-    mask[START_ID] = -Infinity;
-    return tf.logSoftmax(logits.add(tf.tensor1d(mask))) as tf.Tensor2D; // [R, V]
-  });
-}
-
-/**
- * One decoding step for R rows: prefixes (host) -> masked log-probabilities [R, V], new
- * state, alpha [R, P]. Word inputs that compute vectors ahead (BERT over the live
- * prefixes) get them ready first, batched over all rows.
- */
-async function decodeStep(
-  captioner: Captioner,
-  prefixes: readonly number[][],
-  state: DecoderState,
-  encoded: EncodedImages,
-): Promise<{ logp: tf.Tensor2D; state: DecoderState; alpha: tf.Tensor2D }> {
-  if (captioner.words.prepareLast) await captioner.words.prepareLast(prefixes);
-  return tidyObject(() => {
-    const R = prefixes.length;
-    const t = prefixes[0].length;
-    const flat = new Int32Array(R * t);
-    prefixes.forEach((p, r) => flat.set(p, r * t));
-    const vectors = captioner.words.embedLast(tf.tensor2d(flat, [R, t], 'int32')); // [R, E]
-    const step = captioner.decoder.step(captioner.decoder.projectWords(vectors), state, encoded); // logits [R, V]
-    return { logp: maskedLogSoftmax(step.logits!), state: step.state, alpha: step.alpha };
-  });
-}
-
-function checkMaxLength(maxLength: number): void {
-  if (!Number.isInteger(maxLength) || maxLength < 1) throw new Error(`decoding: maxLength must be a whole number >= 1, got ${maxLength}`);
-}
-
-function disposeState(state: DecoderState): void {
-  state.h.dispose();
-  state.c.dispose();
-}
-
-/** Greedy decoding of N images: inputs are pixels [N, S, S, 3] or features [N, P, D] as the captioner takes them. */
-export async function greedyDecode(captioner: Captioner, inputs: tf.Tensor, options: GreedyOptions = {}): Promise<DecodedCaption[]> {
-  const maxLength = options.maxLength ?? 20;
-  checkMaxLength(maxLength);
-  const all = captioner.encode(inputs); // [N, …]
-  const N = all.features.shape[0];
-  const P = all.features.shape[1];
-  const words: number[][] = Array.from({ length: N }, () => []);
-  const alphas: number[][] = Array.from({ length: N }, () => []);
-  const logProbs = new Float64Array(N);
-  const ended = new Array<boolean>(N).fill(false);
-  let active = Array.from({ length: N }, (_, i) => i); // images still running, in row order
-  let encoded = all;
-  let state = captioner.decoder.initialState(all);
-  try {
-    for (let t = 0; t < maxLength && active.length > 0; t++) {
-      const prefixes = active.map((i) => [START_ID, ...words[i]]);
-      const step = await decodeStep(captioner, prefixes, state, encoded);
-      disposeState(state);
-      state = step.state;
-      const [best, bestLogp] = tf.tidy(() => {
-        const ids = step.logp.argMax(1); // [R]
-        const lp = step.logp.max(1); // [R]: the chosen word's log-probability
-        return [ids, lp];
-      });
-      const ids = best.dataSync();
-      const lps = bestLogp.dataSync();
-      const alpha = step.alpha.dataSync(); // [R, P]
-      tf.dispose([best, bestLogp, step.logp, step.alpha]);
-      const still: number[] = [];
-      const keep: number[] = [];
-      active.forEach((i, r) => {
-        logProbs[i] += lps[r];
-        if (ids[r] === END_ID) {
-          ended[i] = true;
-          return;
-        }
-        words[i].push(ids[r]);
-        for (let p = 0; p < P; p++) alphas[i].push(alpha[r * P + p]);
-        still.push(i);
-        keep.push(r);
-      });
-      if (still.length < active.length && still.length > 0) {
-        // Compact: only the captions still running go on.
-        const index = tf.tensor1d(keep, 'int32');
-        const next = { h: tf.gather(state.h, index) as tf.Tensor2D, c: tf.gather(state.c, index) as tf.Tensor2D };
-        const nextEncoded = Decoder.gather(encoded, index);
-        index.dispose();
-        disposeState(state);
-        if (encoded !== all) Decoder.dispose(encoded);
-        state = next;
-        encoded = nextEncoded;
-      }
-      active = still;
-    }
-  } finally {
-    disposeState(state);
-    if (encoded !== all) Decoder.dispose(encoded);
-    Decoder.dispose(all);
-  }
-  return words.map((w, i) => ({ words: w, logProb: logProbs[i], ended: ended[i], alphas: Float32Array.from(alphas[i]), regions: P }));
 }
 
 /**
@@ -205,7 +73,7 @@ function attentionRows(last: AttentionLink | null, T: number, P: number): Float3
   return rows;
 }
 
-/** Batched beam search over N images (inputs as for {@link greedyDecode}). */
+/** Batched beam search over N images: inputs are pixels [N, S, S, 3] or features [N, P, D] as the captioner takes them. */
 export async function beamSearch(captioner: Captioner, inputs: tf.Tensor, options: BeamOptions = {}): Promise<DecodedCaption[]> {
   const maxLength = options.maxLength ?? 20;
   const K = options.beam ?? 3;
@@ -337,37 +205,4 @@ export async function beamSearch(captioner: Captioner, inputs: tf.Tensor, option
     if (h === null) throw new Error(`beamSearch: image ${image} has no finite-probability caption`);
     return { words: h.words, logProb: h.logProb, ended: h.ended, alphas: attentionRows(h.attention, h.words.length, P), regions: P };
   });
-}
-
-/**
- * log P(caption | image) under the decoding conventions above, for N images and one
- * caption (word ids, no `<start>`) each; `ended` adds the `<end>` term. Used to check
- * the searches against brute force.
- */
-export async function captionLogProb(captioner: Captioner, inputs: tf.Tensor, captions: readonly number[][], ended: readonly boolean[]): Promise<number[]> {
-  const encoded = captioner.encode(inputs);
-  const N = encoded.features.shape[0];
-  if (captions.length !== N || ended.length !== N) throw new Error(`captionLogProb: ${N} images, ${captions.length} captions, ${ended.length} ended flags`);
-  let state = captioner.decoder.initialState(encoded);
-  const total = new Float64Array(N);
-  const steps = Math.max(...captions.map((c, i) => c.length + (ended[i] ? 1 : 0)));
-  try {
-    for (let t = 0; t < steps; t++) {
-      const prefixes = captions.map((c) => [START_ID, ...c.slice(0, Math.min(t, c.length))].concat(new Array<number>(Math.max(0, t - c.length)).fill(END_ID)));
-      const step = await decodeStep(captioner, prefixes, state, encoded);
-      disposeState(state);
-      state = step.state;
-      const lp = step.logp.dataSync();
-      const V = step.logp.shape[1];
-      tf.dispose([step.logp, step.alpha]);
-      captions.forEach((c, i) => {
-        if (t < c.length) total[i] += lp[i * V + c[t]];
-        else if (t === c.length && ended[i]) total[i] += lp[i * V + END_ID];
-      });
-    }
-  } finally {
-    disposeState(state);
-    Decoder.dispose(encoded);
-  }
-  return Array.from(total);
 }
