@@ -57,6 +57,12 @@ export interface ReportResult {
 
 /** The generated figures' prefix in report/figures (removed and rewritten on every build). */
 export const RUN_FIGURE_PREFIX = 'runs-';
+/**
+ * Runs drawn in the report's loss figures: the most recently updated ones. More curves would
+ * not read (and 500 paper-length histories would not fit in memory at once); every run's
+ * numbers are in runs.csv and metrics.csv whatever their number.
+ */
+export const MAX_RUNS_IN_FIGURES = 20;
 
 function csv(table: RunTable): string {
   return toCsv(table.columns, table.rows.map((r) => table.columns.map((c) => r[c])));
@@ -92,14 +98,28 @@ async function renderRunFigures(runs: Run[], figuresDir: string, warnings: strin
   for (const f of fs.existsSync(figuresDir) ? fs.readdirSync(figuresDir) : []) {
     if (f.startsWith(RUN_FIGURE_PREFIX)) fs.rmSync(path.join(figuresDir, f), { force: true });
   }
-  const curves: RunCurves[] = runs.map((r) => curvesOf(r));
+  // Listing reads summaries only: a finished run's history is first read (and checked) here,
+  // for the runs drawn only.
+  const drawn = [...runs].sort((a, b) => (a.summary.updatedAt < b.summary.updatedAt ? 1 : a.summary.updatedAt > b.summary.updatedAt ? -1 : 0)).slice(0, MAX_RUNS_IN_FIGURES);
+  const left = runs.length - drawn.length;
+  const of = (labels: string) => (left > 0 ? `the ${drawn.length} most recently updated runs (${runs.length} in all; runs.csv has every run): ${labels}` : labels);
+  const curves: RunCurves[] = [];
+  for (const run of drawn.sort((a, b) => (a.id < b.id ? -1 : 1))) {
+    try {
+      curves.push(curvesOf(run));
+    } catch (error) {
+      const reason = `run ${run.id} left out of the training figures: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
+      warnings.push(reason);
+      log(`[captioning-lab] warning: ${reason}`);
+    }
+  }
   const has = (kind: 'step' | 'epoch', metric: string) => curves.filter((c) => c.records.some((r) => r.kind === kind && typeof r[metric] === 'number'));
   const wanted: { name: string; caption: string; build: () => Figure }[] = [];
   const steps = has('step', 'loss');
   if (steps.length > 0) {
     wanted.push({
       name: `${RUN_FIGURE_PREFIX}training-loss`,
-      caption: `Training loss per iteration (metrics.jsonl step lines) of ${steps.map((c) => c.label).join(', ')}`,
+      caption: `Training loss per iteration (metrics.jsonl step lines) of ${of(steps.map((c) => c.label).join(', '))}`,
       build: () => trainingLossFigure(steps, { smooth: Math.max(1, Math.round(Math.max(...steps.map((c) => c.records.length)) / 100)) }),
     });
   }
@@ -107,7 +127,7 @@ async function renderRunFigures(runs: Run[], figuresDir: string, warnings: strin
   if (epochs.length > 0) {
     wanted.push({
       name: `${RUN_FIGURE_PREFIX}validation-loss`,
-      caption: `Validation loss per epoch (teacher-forced, as each job computes it) of ${epochs.map((c) => c.label).join(', ')}`,
+      caption: `Validation loss per epoch (teacher-forced, as each job computes it) of ${of(epochs.map((c) => c.label).join(', '))}`,
       build: () => validationLossFigure(epochs),
     });
   }

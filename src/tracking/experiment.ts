@@ -29,14 +29,17 @@
  *
  * Beside it: run-lookup.ts (which folder a content maps to, aliases, loading a finished run),
  * resume.ts (where an attempt starts), epoch-values.ts (checking and labelling an epoch's
- * metrics), interrupt.ts (SIGINT).
+ * metrics), step-records.ts (step lines: k steps a line, their means; option `stepsPerLine`),
+ * interrupt.ts (SIGINT).
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
 import { initBackend, type BackendChoice } from '../compute/backend';
-import { createProgress, formatDuration, type ProgressMode } from '../common/progress';
+import type { ProgressMode } from '../common/phase-progress';
+import { formatDuration } from '../common/progress-text';
+import { createProgress } from '../common/run-progress';
 import { identityHash, slugify, type RunIdentity } from './canonical';
 import { CheckpointReader } from './checkpoint-io';
 import { checkpointName, pruneCheckpoints, readCheckpoint, writeCheckpoint } from './checkpoints';
@@ -52,6 +55,7 @@ import type { AttemptRecord, ConfigRecord, ErrorRecord, MetricRecord, RunMetric,
 import { findStart, trimMetrics } from './resume';
 import { Run } from './run';
 import { checkIdentity, claimRunId, existingRunId, jobIdentity, loadFinished, namesOf, recordAlias } from './run-lookup';
+import { checkStepsPerLine, StepRecords, type StepsPerLine } from './step-records';
 
 export interface ExperimentOptions {
   /** Results root (default: $CAPTIONING_RESULTS, else <project>/results). */
@@ -75,6 +79,11 @@ export interface ExperimentOptions {
   progress?: ProgressMode;
   /** Catch SIGINT during training to stop at the next checkpoint (default true). */
   handleInterrupt?: boolean;
+  /**
+   * Steps per metrics.jsonl step line (step-records.ts; not part of the run's identity):
+   * 'auto' (default: at most about 100 lines an epoch), or k consecutive steps a line (1: every step).
+   */
+  stepsPerLine?: StepsPerLine;
 }
 
 const inFlight = new Map<string, Promise<Run>>();
@@ -109,6 +118,7 @@ function errorRecord(error: unknown, epoch?: number): ErrorRecord {
 
 async function runExperiment<S>(job: TrainingJob<S>, identity: RunIdentity, id: string, dir: string, options: ExperimentOptions): Promise<Run> {
   const log = options.log ?? defaultLog;
+  checkStepsPerLine(options.stepsPerLine);
   if (!options.force) {
     const loaded = loadFinished(id, dir, identity, job.name, log);
     if (loaded) return loaded;
@@ -198,6 +208,7 @@ async function train<S>(
   const progress = createProgress({ runId: id, epochs: identity.epochs, startEpoch, mode: options.progress, log });
   const metricsFd = fs.openSync(files.metrics, 'a');
   const writeRecord = (record: MetricRecord) => fs.writeSync(metricsFd, JSON.stringify(record) + '\n');
+  const stepRecords = new StepRecords(options.stepsPerLine, writeRecord);
   const watch = new InterruptWatch(
     () => log(`[captioning-lab] run ${id}: interrupt received; stopping after this epoch's checkpoint (interrupt again to stop now)`),
     () => {
@@ -262,18 +273,22 @@ async function train<S>(
       let stopDetail: string | undefined;
       let note: string | undefined;
       progress.epochStart(epoch);
+      stepRecords.startEpoch();
       const epochIndex = epoch;
       const epochCtx: EpochContext = {
         ...ctx,
         epoch: epochIndex,
         stepsBefore: step,
         epochSeed: epochSeed(identity.seed, epochIndex),
-        setSteps: (count) => progress.setSteps(count),
+        setSteps: (count) => {
+          stepRecords.setSteps(count);
+          progress.setSteps(count);
+        },
         logStep: (values) => {
           const clean = finiteOrNull(values, `epoch ${epochIndex + 1}, step ${step + 1}`);
           step += 1;
           stepInEpoch += 1;
-          writeRecord({ kind: 'step', step, epoch: epochIndex, time: Date.now(), ...clean });
+          stepRecords.add(step, epochIndex, clean);
           progress.step(stepInEpoch, values);
           return step;
         },
@@ -289,6 +304,7 @@ async function train<S>(
         isImprovement: (value) => !job.best || isBetter(job.best.mode, value, best?.value),
       };
       const metrics = finiteOrNull(await job.epoch(state, epochCtx), `epoch ${epoch + 1} of run ${id}`);
+      stepRecords.flush(); // the epoch's last, partial step line comes before its epoch record
       writeRecord({ kind: 'epoch', step, epoch, time: Date.now(), ...metrics });
       lastMetrics = metrics;
       epochMetrics.set(epoch, metrics);
@@ -372,6 +388,7 @@ async function train<S>(
   } finally {
     progress.close?.();
     watch.remove();
+    stepRecords.flush(); // a failed epoch's last steps (a retry drops that epoch's lines)
     fs.closeSync(metricsFd);
     if (state !== undefined) job.dispose?.(state);
   }

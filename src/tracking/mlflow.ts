@@ -18,7 +18,8 @@
  *       artifacts/                     config.json, summary.json, environment.json, status.json,
  *                                      metrics.jsonl, captions-*.json, attention-*
  *
- * Metric keys: step lines of metrics.jsonl keep their name (`loss`, step = global step);
+ * Metric keys: step lines of metrics.jsonl keep their name (`loss`, step = the line's last
+ * global step; a line is the mean over its `steps` steps, step-records.ts);
  * epoch lines become `epoch.<name>` (step = epoch index); summary metrics become
  * `<name>.<split>.<protocol>.beam<k>[.<implementation>]` (e.g. `BLEU-4.test.free-running.beam3`)
  * with the protocol also in a tag `captioning.metric.<key>`. MLflow's run id is ours (its
@@ -32,7 +33,7 @@ import { pathToFileURL } from 'url';
 
 import { flattenConfig, shortHash } from './canonical';
 import { RUN_FILES } from './paths';
-import type { RunMetric, RunStatus } from './records';
+import type { MetricRecord, RunMetric, RunStatus } from './records';
 import { Run } from './run';
 import { listRuns, type RunFilter } from './store';
 
@@ -131,6 +132,14 @@ export function exportMlflow(options: MlflowExportOptions = {}): MlflowExport {
     }
     const summary = entry.summary;
     const run = new Run(entry.id, entry.dir);
+    // Listing reads summaries only; the history is read (and checked) here.
+    let history: MetricRecord[];
+    try {
+      history = run.history();
+    } catch (error) {
+      result.skipped.push({ id: entry.id, reason: error instanceof Error ? error.message : String(error) });
+      continue;
+    }
     const runDir = path.join(experimentDir, entry.id);
     fs.rmSync(runDir, { recursive: true, force: true });
     const start = timeOf(summary.startedAt, now);
@@ -170,9 +179,9 @@ export function exportMlflow(options: MlflowExportOptions = {}): MlflowExport {
       lines.push(`${Math.round(time)} ${value} ${step}`);
       metrics.set(key, lines);
     };
-    for (const record of run.history()) {
+    for (const record of history) {
       for (const [k, v] of Object.entries(record)) {
-        if (k === 'kind' || k === 'step' || k === 'epoch' || k === 'time' || typeof v !== 'number') continue;
+        if (k === 'kind' || k === 'step' || k === 'epoch' || k === 'time' || (k === 'steps' && record.kind === 'step') || typeof v !== 'number') continue;
         if (record.kind === 'step') add(mlflowKey(k), record.time, v, record.step);
         else add(mlflowKey(`epoch.${k}`), record.time, v, record.epoch);
       }

@@ -183,5 +183,8 @@ export function checkMetricRecord(file: string, value: Record<string, unknown>, 
   if (value.kind !== 'step' && value.kind !== 'epoch') throw new DamagedRunError(file, `${where}: kind should be 'step' or 'epoch', got ${JSON.stringify(value.kind)}`);
   if (!Number.isInteger(value.epoch)) throw new DamagedRunError(file, `${where}: epoch should be an integer, got ${JSON.stringify(value.epoch)}`);
   if (!Number.isInteger(value.step)) throw new DamagedRunError(file, `${where}: step should be an integer, got ${JSON.stringify(value.step)}`);
+  if (value.steps !== undefined && !(Number.isInteger(value.steps) && (value.steps as number) >= 1)) {
+    throw new DamagedRunError(file, `${where}: steps should be an integer >= 1, got ${JSON.stringify(value.steps)}`);
+  }
   return value as MetricRecord;
 }

@@ -40,16 +40,22 @@ export interface MetricLabel {
   implementation?: string;
 }
 
-/** One line of metrics.jsonl. */
+/**
+ * One line of metrics.jsonl. A step line stands for `steps` consecutive optimiser steps of
+ * one epoch (step-records.ts) and holds the mean of each value over them.
+ */
 export interface MetricRecord {
   kind: 'step' | 'epoch';
-  /** Global step (optimiser updates so far, counted from 1) at the time of the record. */
+  /** Global step (optimiser updates so far, counted from 1) at the time of the record: a step line's last step. */
   step: number;
   /** Epoch index, from 0. */
   epoch: number;
   /** Milliseconds since 1970 (for MLflow's timestamps and rates). */
   time: number;
-  /** The values (null stands for a non-finite number). */
+  /**
+   * The values (null stands for a non-finite number); a step line also has `steps`, how many
+   * steps its values are the mean of (absent in files written before aggregation: 1).
+   */
   [name: string]: number | string | null;
 }
 

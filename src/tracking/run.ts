@@ -25,6 +25,17 @@ import type { RunEnvironment } from './environment';
 /** How `experiment` produced the run it returns. */
 export type RunOrigin = 'trained' | 'resumed' | 'loaded';
 
+/** A file's version for the history cache: size, mtime and inode ('missing' when absent). */
+function fileVersion(file: string): string {
+  try {
+    const stat = fs.statSync(file);
+    return `${stat.size}:${stat.mtimeMs}:${stat.ino}`;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    throw error;
+  }
+}
+
 export class Run {
   /** Set by `experiment`: trained from scratch, resumed from a checkpoint, or loaded. */
   origin: RunOrigin = 'loaded';
@@ -35,6 +46,9 @@ export class Run {
     readonly id: string,
     readonly dir: string,
   ) {}
+
+  /** metrics.jsonl as last parsed, with the file version it was parsed from. */
+  private parsedHistory: { version: string; records: MetricRecord[] } | undefined;
 
   private file(name: string): string {
     return path.join(this.dir, name);
@@ -85,12 +99,21 @@ export class Run {
     return readJsonIfExists<RunEnvironment>(this.file(RUN_FILES.environment));
   }
 
-  /** metrics.jsonl, every line checked; `kind` keeps only step or epoch lines. */
+  /**
+   * metrics.jsonl, every line checked; `kind` keeps only step or epoch lines. Step lines are
+   * aggregated (`steps` steps a line, their means; step-records.ts). Parsed once per Run and
+   * kept while the file is unchanged (same size, mtime and inode: a finished run's never
+   * changes); the records are shared between calls, so treat them as read-only.
+   */
   history(kind?: 'step' | 'epoch'): MetricRecord[] {
     const file = this.file(RUN_FILES.metrics);
-    const { records } = readJsonLines(file);
-    const checked = records.map((r, i) => checkMetricRecord(file, r, i + 1));
-    return kind ? checked.filter((r) => r.kind === kind) : checked;
+    const version = fileVersion(file);
+    if (this.parsedHistory?.version !== version) {
+      const { records } = readJsonLines(file);
+      this.parsedHistory = { version, records: records.map((r, i) => checkMetricRecord(file, r, i + 1)) };
+    }
+    const all = this.parsedHistory.records;
+    return kind ? all.filter((r) => r.kind === kind) : [...all];
   }
 
   /** Generated captions of a split (COCO result format), or undefined. */
@@ -148,13 +171,22 @@ export class Run {
     const summary = this.summary;
     this.history();
     this.checkpoints();
+    this.checkListedFiles(summary, { parse: true });
+    for (const split of new Set((summary.files ?? []).map((f) => /^attention-(.+)\.json$/.exec(f)?.[1]).filter((s): s is string => Boolean(s)))) {
+      this.attention(split);
+    }
+  }
+
+  /**
+   * Checks that the files the summary lists (captions, attention) exist, and with `parse`
+   * that the JSON ones parse; throws DamagedRunError naming the first bad one. A listing
+   * (store.ts) checks existence only: it reads summaries, never histories or artifacts.
+   */
+  checkListedFiles(summary: SummaryRecord, options: { parse?: boolean } = {}): void {
     for (const name of summary.files ?? []) {
       const file = this.file(name);
       if (!fs.existsSync(file)) throw new DamagedRunError(file, `listed in ${this.file(RUN_FILES.summary)} but missing`);
-      if (name.endsWith('.json')) readJsonIfExists(file);
-    }
-    for (const split of new Set((summary.files ?? []).map((f) => /^attention-(.+)\.json$/.exec(f)?.[1]).filter((s): s is string => Boolean(s)))) {
-      this.attention(split);
+      if (options.parse && name.endsWith('.json')) readJsonIfExists(file);
     }
   }
 

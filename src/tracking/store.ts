@@ -4,6 +4,11 @@
  *
  * Listing never throws for one bad folder: a damaged run is listed with its problem, so that
  * `captioning runs list` and the report show it instead of hiding it or failing on it.
+ *
+ * Listing reads config.json, status.json and summary.json (and checks that the files a
+ * summary lists exist), never metrics.jsonl, checkpoints or artifacts: at the paper profile a
+ * history is megabytes, and `listRuns`, `runTable`, `compareRuns` and `captioning runs list`
+ * need none of it. `loadRun` (and `experiment` loading a finished run) checks a run whole.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -73,7 +78,11 @@ export function readRunEntry(dir: string): RunEntry {
       if (entry.statusRecord?.status !== 'running') entry.status = entry.summary.status;
     }
     if (rawStatus === undefined && rawSummary === undefined) entry.problem = `no status.json or summary.json in ${dir}`;
-    else if (entry.status === 'finished') new Run(id, dir).validate();
+    else if (entry.status === 'finished') {
+      // Summaries only: metrics.jsonl, checkpoints and artifacts are checked when a run is loaded (loadRun, Run.validate).
+      if (!entry.summary) throw new DamagedRunError(summaryFile, 'the run summary is missing');
+      new Run(id, dir).checkListedFiles(entry.summary);
+    }
   } catch (error) {
     entry.problem = error instanceof Error ? error.message : String(error);
   }

@@ -57,12 +57,26 @@ function points(records: readonly MetricRecord[], kind: 'step' | 'epoch', metric
   return { x, y };
 }
 
-function checkSeries(runs: readonly RunCurves[], kind: 'step' | 'epoch', metric: string): void {
+/** Each run's points of a metric (read once), or an error naming the runs when none has any. */
+function seriesOf(runs: readonly RunCurves[], kind: 'step' | 'epoch', metric: string): { x: number[]; y: number[] }[] {
   if (runs.length === 0) throw new Error('no runs to plot');
-  const empty = runs.filter((r) => points(r.records, kind, metric).x.length === 0).map((r) => r.label);
-  if (empty.length === runs.length) {
-    throw new Error(`no ${kind} records with a numeric ${JSON.stringify(metric)} in ${empty.join(', ')}`);
+  const series = runs.map((r) => points(r.records, kind, metric));
+  if (series.every((p) => p.x.length === 0)) {
+    throw new Error(`no ${kind} records with a numeric ${JSON.stringify(metric)} in ${runs.map((r) => r.label).join(', ')}`);
   }
+  return series;
+}
+
+/**
+ * A moving average over `window` points drawn through every `window / 4`-th point (and the
+ * last): it varies over `window` points, so the thinned line looks the same, while the figure
+ * carries each raw point once (in the faint raw curve) instead of twice.
+ */
+function smoothedLine(x: readonly number[], y: readonly number[], window: number): { x: number[]; y: number[] } {
+  const smoothed = movingAverage(y, window);
+  const stride = Math.max(1, Math.floor(window / 4));
+  const keep = (i: number) => i % stride === 0 || i === x.length - 1;
+  return { x: x.filter((_, i) => keep(i)), y: smoothed.filter((_, i) => keep(i)) };
 }
 
 export interface CurveOptions {
@@ -71,7 +85,10 @@ export interface CurveOptions {
   title?: string;
   /** Axis title of the values. */
   yTitle?: string;
-  /** Moving average over this many steps, drawn over the faint raw curve (step curves; default 1). */
+  /**
+   * Moving average over this many points (metrics.jsonl step lines: each the mean of its
+   * `steps` steps), drawn over the faint raw curve (step curves; default 1).
+   */
   smooth?: number;
   /** Logarithmic value axis. */
   logY?: boolean;
@@ -79,24 +96,28 @@ export interface CurveOptions {
   height?: number;
 }
 
-/** Training loss per iteration (optimiser step) of several runs. */
+/**
+ * Training loss per iteration (optimiser step) of several runs: a point per metrics.jsonl step
+ * line, at its last step, with the mean over its steps (at most about 100 lines an epoch).
+ */
 export function trainingLossFigure(runs: readonly RunCurves[], options: CurveOptions = {}): Figure {
   const metric = options.metric ?? 'loss';
-  checkSeries(runs, 'step', metric);
+  const series = seriesOf(runs, 'step', metric);
   const smooth = options.smooth ?? 1;
   const data: Record<string, unknown>[] = [];
   runs.forEach((run, i) => {
-    const { x, y } = points(run.records, 'step', metric);
+    const { x, y } = series[i];
     const colour = RUN_COLOURS[i % RUN_COLOURS.length];
     if (smooth > 1) {
       data.push({ type: 'scatter', mode: 'lines', name: `${run.label} (raw)`, x, y, line: { color: colour, width: 1 }, opacity: 0.3, showlegend: false, hoverinfo: 'skip' });
     }
+    const line = smooth > 1 ? smoothedLine(x, y, smooth) : { x, y };
     data.push({
       type: 'scatter',
       mode: 'lines',
       name: run.label,
-      x,
-      y: movingAverage(y, smooth),
+      x: line.x,
+      y: line.y,
       line: { color: colour, width: 2 },
       hovertemplate: `${run.label}<br>iteration %{x}<br>${metric} %{y:.4f}<extra></extra>`,
     });
@@ -117,9 +138,9 @@ export function trainingLossFigure(runs: readonly RunCurves[], options: CurveOpt
 /** Validation loss per epoch of several runs (markers at each epoch). */
 export function validationLossFigure(runs: readonly RunCurves[], options: CurveOptions = {}): Figure {
   const metric = options.metric ?? 'val_loss';
-  checkSeries(runs, 'epoch', metric);
+  const series = seriesOf(runs, 'epoch', metric);
   const data = runs.map((run, i) => {
-    const { x, y } = points(run.records, 'epoch', metric);
+    const { x, y } = series[i];
     return {
       type: 'scatter',
       mode: 'lines+markers',

@@ -57,6 +57,21 @@ test('loss curves: one trace per run, iterations and epochs on x', () => {
   assert.throws(() => validationLossFigure([{ label: 'empty', records: [] }]), /no epoch records with a numeric "val_loss" in empty/);
 });
 
+test('a smoothed loss curve carries each raw point once: the smoothed line is thinned to a few points a window', () => {
+  const long = [{ label: 'paper', records: history(120, 100, 4) }]; // 12,000 step lines: an aggregated paper-length log
+  const raw = trainingLossFigure(long);
+  const smoothed = trainingLossFigure(long, { smooth: 120 });
+  const [faint, line] = smoothed.data as { x: number[]; y: number[]; opacity?: number }[];
+  assert.equal(faint.opacity, 0.3);
+  assert.equal(faint.x.length, 12_000, 'the faint raw curve has every point');
+  assert.equal(line.x.length, 401, 'the moving average of 120 through every 30th point and the last');
+  assert.equal(line.x.at(-1), 12_000);
+  const full = movingAverage(faint.y, 120);
+  line.x.forEach((x, i) => assert.equal(line.y[i], full[x - 1], `the moving average at ${x}`));
+  const size = (f: object) => JSON.stringify(f).length;
+  assert.ok(size(smoothed) < 1.1 * size(raw), `smoothed figure ${size(smoothed)} bytes vs ${size(raw)} for the raw curve alone`);
+});
+
 test('metric bars keep protocols apart and say them', () => {
   const fig = metricBarsFigure(
     [
