@@ -7,7 +7,7 @@
  *   const fromNotebook = notebookConfig(notebookParameters(), 'baseline');
  */
 export * from './types';
-export { DEFAULT_CONFIG, PROFILE_NAMES, PROFILES, VARIANT_NAMES, VARIANTS, type ProfileName, type VariantName } from './profiles';
+export { CAFFE_NORMALISATION, DEFAULT_CONFIG, PROFILE_NAMES, PROFILES, VARIANT_NAMES, VARIANTS, type ProfileName, type VariantName } from './profiles';
 export { ruleOf, validateConfig } from './schema';
 export { parseSettings, resolveConfig } from './resolve';
 export { notebookConfig, notebookParameters, PARAMETER_ENV, type NotebookParameters } from './notebook-parameters';

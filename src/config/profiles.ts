@@ -5,7 +5,15 @@
  *   resolveConfig('paper');                       // DEFAULT_CONFIG + PROFILES.paper (resolve.ts)
  *   resolveConfig('quick', VARIANTS.bert);        // the report's BERT variant on the quick profile
  */
-import type { CaptionerConfig, ConfigOverride } from './types';
+import type { CaptionerConfig, ConfigOverride, Normalisation } from './types';
+
+/**
+ * Keras' Caffe-style `preprocess_input` (ResNet50/101, VGG): RGB -> BGR, then the ImageNet means
+ * [103.939, 116.779, 123.68] (BGR) subtracted in 0-255 units, no scaling. As a normalisation of
+ * pixels in [0, 1], in RGB order and applied before the BGR swap (`channelOrder: 'bgr'`):
+ * (x / 255 - m / 255) / (1 / 255) = x - m.
+ */
+export const CAFFE_NORMALISATION: Normalisation = { mean: [123.68 / 255, 116.779 / 255, 103.939 / 255], std: [1 / 255, 1 / 255, 1 / 255] };
 
 /**
  * Every default, in one place: the `quick` profile, chosen by the experiments recorded in
@@ -64,8 +72,9 @@ export type ProfileName = (typeof PROFILE_NAMES)[number];
 /**
  * The named profiles as overrides of the defaults. `paper`: MS COCO (Karpathy split),
  * ResNet-101 features 14 x 14 x 2048, the reference code's hyperparameters. It needs the
- * dataset and a ResNet converted to tfjs (src/encoders/README.md says how); set
- * `data.dir`, `data.imagesRoot` and `encoder.pretrained.model` for your machine.
+ * dataset and a ResNet converted to tfjs (src/encoders/README.md says how: Keras' ResNet101,
+ * hence Keras' Caffe-style preprocessing, BGR, which the folder's captioning-encoder.json
+ * declares); set `data.dir`, `data.imagesRoot` and `encoder.pretrained.model` for your machine.
  */
 export const PROFILES: Record<ProfileName, ConfigOverride> = {
   quick: {},
@@ -74,7 +83,8 @@ export const PROFILES: Record<ProfileName, ConfigOverride> = {
     encoder: {
       kind: 'pretrained',
       inputSize: 256,
-      normalisation: 'imagenet',
+      normalisation: CAFFE_NORMALISATION,
+      channelOrder: 'bgr',
       resize: 'stretch',
       pretrained: { model: 'models/resnet101-tfjs', format: 'layers', layer: 'conv5_block3_out', grid: 14 },
       cache: { dir: 'results/cache/features', dtype: 'float16', batchSize: 32 },

@@ -2,7 +2,8 @@
  * What the training loop and the decoders read per image: the encoder's input, either
  * pixels [S, S, 3] (a CNN trained with the decoder) or a cached feature grid [P, D] (a
  * frozen encoder). One interface, two stores: everything in memory (the scenes: 1,000
- * images), or features read from the disk cache per batch (COCO: 123k grids do not fit).
+ * images), or features read from the disk cache per batch with the next one prefetched
+ * (feature-inputs.ts; COCO: 123k grids do not fit).
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -17,6 +18,8 @@ export interface ImageInputs {
   readonly shape: readonly number[];
   /** Inputs of some images (indices into dataset.images), concatenated: [n, ...shape]. */
   read(images: ArrayLike<number>): Promise<Float32Array>;
+  /** Starts reading images the caller will `read` next (stores that read from disk; absent: nothing to do ahead). */
+  prefetch?(images: ArrayLike<number>): void;
 }
 
 /** A tensor [n, ...shape] of some images' inputs (the caller disposes it). */

@@ -1,9 +1,9 @@
 /**
  * Preprocessing beyond src/data/images.ts: the channel order some converted models expect.
  * Keras' Caffe-style models (ResNet50/101 `preprocess_input`) read BGR with the ImageNet
- * means subtracted in 0-255 units; express that as normalisation
- * `{ mean: [0.485, 0.458, 0.408], std: [1/255, 1/255, 1/255] }` (RGB order, applied first)
- * and `channelOrder: 'bgr'`.
+ * means [103.939, 116.779, 123.68] (BGR) subtracted in 0-255 units; express that as
+ * normalisation CAFFE_NORMALISATION (src/config/profiles.ts: mean [123.68, 116.779, 103.939] / 255,
+ * std 1/255, RGB order, applied first) and `channelOrder: 'bgr'`, as the paper profile does.
  */
 import type { ChannelOrder } from '../config';
 

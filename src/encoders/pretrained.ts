@@ -28,6 +28,7 @@ import * as path from 'path';
 
 import type { ChannelOrder, Normalisation, NormalisationName } from '../config';
 import { projectPath } from '../common/project';
+import { checkDeclaredPreprocessing } from './declaration';
 
 export interface PretrainedSpec {
   /** 'nsfwjs:<model>' (mobilenet_v2, mobilenet_v2_mid, inception_v3), a folder or model.json path, or an http(s) URL of model.json. */
@@ -47,6 +48,8 @@ export interface PretrainedSpec {
 export interface FrozenEncoder {
   /** Identifies the features: format, layer, input size, preprocessing, pooling, and a hash of the model's files. */
   readonly id: string;
+  /** The id without the pooling grid: identifies the layer's own grid, what the feature cache stores. */
+  readonly nativeId: string;
   readonly spec: PretrainedSpec;
   /** The grid the layer gives [G_h, G_w] and its channels D (before pooling). */
   readonly layerGrid: [number, number];
@@ -282,8 +285,20 @@ function normalisationText(n: PretrainedSpec['normalisation']): string {
   return typeof n === 'string' ? n : `mean${n.mean.join(',')}std${n.std.join(',')}`;
 }
 
-/** Loads a pretrained backbone cut at its feature layer. */
+/** The local folder of a model source (null for a URL or an nsfwjs model). */
+function localFolder(location: string): string | null {
+  if (isUrl(location) || location.startsWith('nsfwjs:')) return null;
+  const source = projectPath(location);
+  return fs.existsSync(source) && fs.statSync(source).isFile() ? path.dirname(source) : source;
+}
+
+/**
+ * Loads a pretrained backbone cut at its feature layer. A local folder's
+ * `captioning-encoder.json` (declaration.ts) must agree with the spec's preprocessing.
+ */
 export async function loadPretrainedEncoder(spec: PretrainedSpec): Promise<FrozenEncoder> {
+  const folder = localFolder(spec.model);
+  if (folder) checkDeclaredPreprocessing(folder, spec);
   const { json, weightData, hash, where } = await readArtifacts(spec.model);
   const S = spec.inputSize;
   let run: (x: tf.Tensor4D) => tf.Tensor4D;
@@ -312,9 +327,11 @@ export async function loadPretrainedEncoder(spec: PretrainedSpec): Promise<Froze
   probe.dispose();
   if (spec.grid !== undefined && spec.grid !== null && !(Number.isInteger(spec.grid) && spec.grid >= 1)) throw new Error(`pretrained encoder: grid must be a whole number >= 1 or null, got ${spec.grid}`);
   const grid: [number, number] = spec.grid ? [spec.grid, spec.grid] : [gh, gw];
-  const id = [spec.format, spec.layer, `s${S}`, normalisationText(spec.normalisation), spec.channelOrder ?? 'rgb', spec.resize ?? 'centre-crop', `g${grid.join('x')}`, hash].join(':');
+  const parts = [spec.format, spec.layer, `s${S}`, normalisationText(spec.normalisation), spec.channelOrder ?? 'rgb', spec.resize ?? 'centre-crop'];
+  const id = [...parts, `g${grid.join('x')}`, hash].join(':');
   return {
     id,
+    nativeId: [...parts, `n${gh}x${gw}`, hash].join(':'),
     spec,
     layerGrid: [gh, gw],
     featureDim: D,

@@ -19,14 +19,14 @@ import { ensureScenes } from '../data/scenes/generate';
 import { buildVocabulary } from '../data/build-vocabulary';
 import { encodeCaptions, type EncodedCaptions } from '../data/encoded-captions';
 import { type Vocabulary } from '../data/vocabulary';
-import { DiskFeatureInputs, extractFeatures, FeatureCache, loadFeatureInputs } from '../encoders/feature-cache';
+import { extractFeatures, FeatureCache } from '../encoders/feature-cache';
+import { DiskFeatureInputs, loadFeatureInputs } from '../encoders/feature-inputs';
 import { type ImageInputs, loadPixelInputs } from '../encoders/inputs';
 import { loadPretrainedEncoder } from '../encoders/pretrained';
 import { SmallCnn } from '../encoders/small-cnn';
 import { Captioner } from '../model/captioner';
 import type { CaptionerConfig } from '../config';
 import { Decoder } from '../model/decoder';
-import { imagePath } from '../data/dataset';
 import type { TrainerOptions } from './trainer';
 import { bertWordsFingerprint, type PreparedWords, prepareWordInputs, wordInputsFor } from './word-setup';
 
@@ -97,11 +97,11 @@ export async function prepareData(config: CaptionerConfig, options: PrepareOptio
   } else {
     const frozen = await loadPretrainedEncoder(pretrainedSpec(config));
     try {
-      const cache = new FeatureCache(projectPath(encoder.cache.dir), frozen, { dtype: encoder.cache.dtype });
-      const report = await extractFeatures(frozen, cache, all.map((i) => imagePath(dataset, dataset.images[i])), { batchSize: encoder.cache.batchSize, log });
-      if (log) log(`features: ${report.cached} cached, ${report.computed} computed (${cache.folder})`);
+      const cache = new FeatureCache(projectPath(encoder.cache.dir), frozen, dataset, { dtype: encoder.cache.dtype });
+      const report = await extractFeatures(frozen, cache, all, { batchSize: encoder.cache.batchSize, log });
+      if (log) log(`features: ${report.cached} cached, ${report.computed} computed (${cache.entries})`);
       const bytes = all.length * cache.shape[0] * cache.shape[1] * 4;
-      inputs = options.featuresInMemory ?? bytes < 2 ** 31 ? await loadFeatureInputs(cache, dataset, all) : new DiskFeatureInputs(cache, dataset);
+      inputs = options.featuresInMemory ?? bytes < 2 ** 31 ? await loadFeatureInputs(cache, all) : new DiskFeatureInputs(cache);
       info = { kind: 'pretrained', id: frozen.id, grid: frozen.grid, featureDim: frozen.featureDim };
       fingerprints.features = frozen.id;
     } finally {

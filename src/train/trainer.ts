@@ -13,6 +13,10 @@
  * Reproducible: the batch order comes from (seed, epoch) and each step's dropout mask from
  * (seed, epoch, step), never from global random state, so a run restored from the snapshot
  * of epoch k and trained on gives the same weights as one that never stopped (same backend).
+ *
+ * Inputs read from disk (DiskFeatureInputs) are prefetched: once a step has its own images
+ * it asks for the next step's, which are read while it computes. Each step measures how long
+ * it waited for its inputs (`inputWaitSeconds`, summed in the epoch record).
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -50,6 +54,17 @@ export interface EpochRecord {
   crossEntropy: number;
   attention: number;
   learningRate: number;
+  /** Seconds the epoch's steps spent awaiting their image inputs (the share of `seconds` spent waiting for input). */
+  inputWaitSeconds: number;
+}
+
+/** What one optimiser step returns. */
+export interface StepResult {
+  loss: number;
+  crossEntropy: number;
+  attention: number;
+  /** Seconds the step spent awaiting its inputs (word inputs read ahead, then inputTensor), after any prefetch. */
+  inputWaitSeconds: number;
 }
 
 /** Counters and schedule state: what a checkpoint stores besides tensors (a type, so that it is JSON). */
@@ -109,6 +124,8 @@ export class Trainer {
   readonly progress: TrainingProgress;
   private readonly variables: Map<string, tf.Variable>;
   private readonly adam: Adam;
+  /** The word-input reads started by `prefetch`, awaited by the next step. */
+  private pendingWords: Promise<void> | null = null;
   /** Our weight names by tfjs variable name (gradients come keyed by the latter). */
   private readonly byTfName: Map<string, string>;
 
@@ -136,11 +153,39 @@ export class Trainer {
     return planBatches(this.train.captions, { batchSize: this.options.batchSize, seed: this.options.seed, epoch, shuffle: true, bucketByLength: this.options.bucketByLength });
   }
 
-  /** One optimiser step on some caption rows; returns the loss and its parts. */
-  async trainStep(rows: Int32Array, epoch: number, stepInEpoch: number): Promise<{ loss: number; crossEntropy: number; attention: number }> {
+  /** The teacher-forced batch of some caption rows. */
+  private batchOf(rows: Int32Array) {
     const captionBatch = makeCaptionBatch(this.train.captions, rows);
-    const batch = teacherBatch(captionBatch.ids, captionBatch.lengths, captionBatch.shape[1], captionBatch.images);
+    return teacherBatch(captionBatch.ids, captionBatch.lengths, captionBatch.shape[1], captionBatch.images);
+  }
+
+  /**
+   * Starts reading a batch's inputs ahead where they live on disk: its images (disk
+   * features) and its captions' word inputs (cached BERT vectors); the step that trains on
+   * it then finds them read.
+   */
+  prefetch(rows: Int32Array): void {
+    if (this.train.inputs.prefetch) this.train.inputs.prefetch(this.batchOf(rows).uniqueImages);
+    const words = this.captioner.words;
+    if (words.prefetch) {
+      const { ids, offsets } = this.train.captions;
+      this.pendingWords = words.prefetch(Array.from(rows, (r) => ids.subarray(offsets[r], offsets[r + 1])));
+    }
+  }
+
+  /**
+   * One optimiser step on some caption rows; returns the loss, its parts and the time spent
+   * waiting for the inputs. `next`: the rows of the step after, whose inputs are prefetched
+   * once this step has its own.
+   */
+  async trainStep(rows: Int32Array, epoch: number, stepInEpoch: number, options: { next?: Int32Array } = {}): Promise<StepResult> {
+    const batch = this.batchOf(rows);
+    const waitStarted = performance.now();
+    if (this.pendingWords) await this.pendingWords; // the word inputs read ahead (prefetch)
+    this.pendingWords = null;
     const inputs = await inputTensor(this.train.inputs, batch.uniqueImages); // [U, …]: each image once
+    const inputWaitSeconds = (performance.now() - waitStarted) / 1000;
+    if (options.next) this.prefetch(options.next);
     const dropoutSeed = derivedSeed('dropout', this.options.seed, epoch, stepInEpoch);
     const byTfName = this.byTfName;
     let parts: tf.Scalar[] = [];
@@ -163,7 +208,7 @@ export class Trainer {
     const [loss, crossEntropy, attention] = [value, ...parts].map((t) => t.dataSync()[0]);
     tf.dispose([value, ...parts]);
     this.progress.step += 1;
-    return { loss, crossEntropy, attention };
+    return { loss, crossEntropy, attention, inputWaitSeconds };
   }
 
   private clip(grads: Map<string, tf.Tensor>): Map<string, tf.Tensor> {
@@ -191,19 +236,20 @@ export class Trainer {
     const epoch = this.progress.epoch;
     const plan = this.plan(epoch);
     const started = Date.now();
-    let [loss, crossEntropy, attention] = [0, 0, 0];
+    let [loss, crossEntropy, attention, inputWaitSeconds] = [0, 0, 0, 0];
     for (let s = 0; s < plan.length; s++) {
-      const out = await this.trainStep(plan[s], epoch, s);
+      const out = await this.trainStep(plan[s], epoch, s, { next: plan[s + 1] });
       loss += out.loss;
       crossEntropy += out.crossEntropy;
       attention += out.attention;
+      inputWaitSeconds += out.inputWaitSeconds;
       if (callbacks.onStep) {
         const secondsPerStep = (Date.now() - started) / 1000 / (s + 1);
         callbacks.onStep({ epoch, step: s + 1, steps: plan.length, globalStep: this.progress.step, loss: out.loss, secondsPerStep, etaSeconds: secondsPerStep * (plan.length - s - 1) });
       }
     }
     const n = Math.max(1, plan.length);
-    const record: EpochRecord = { epoch, steps: plan.length, seconds: (Date.now() - started) / 1000, loss: loss / n, crossEntropy: crossEntropy / n, attention: attention / n, learningRate: this.progress.learningRate };
+    const record: EpochRecord = { epoch, steps: plan.length, seconds: (Date.now() - started) / 1000, loss: loss / n, crossEntropy: crossEntropy / n, attention: attention / n, learningRate: this.progress.learningRate, inputWaitSeconds };
     this.progress.epoch += 1;
     return record;
   }

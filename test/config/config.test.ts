@@ -13,6 +13,8 @@ describe('CaptionerConfig', () => {
     assert.equal(paper.data.maxLength, 50);
     assert.equal(paper.encoder.kind, 'pretrained');
     assert.equal(paper.encoder.pretrained.grid, 14);
+    // Keras ResNet101's preprocess_input (the conversion src/encoders/README.md documents): Caffe-style, BGR.
+    assert.deepEqual([paper.encoder.normalisation, paper.encoder.channelOrder], [{ mean: [123.68 / 255, 116.779 / 255, 103.939 / 255], std: [1 / 255, 1 / 255, 1 / 255] }, 'bgr']);
     assert.deepEqual([paper.words.dim, paper.decoder.hidden, paper.decoder.attention, paper.decoder.dropout], [512, 512, 512, 0.5]);
     assert.deepEqual([paper.train.learningRate, paper.train.batchSize, paper.train.clip.value, paper.train.alphaC], [4e-4, 32, 5, 1]);
     // The paper profile leaves what it does not name at the defaults.

@@ -1,5 +1,6 @@
 // The pretrained-encoder loader on the MobileNetV2 shipped inside nsfwjs (offline), the
-// feature cache (hits counted, not timed), adaptive pooling and the float16 codec.
+// feature cache (hits counted, not timed; keyed by path under the images root, or content),
+// adaptive pooling and the float16 codec.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -9,7 +10,8 @@ import * as tf from '@tensorflow/tfjs';
 import sharp from 'sharp';
 
 import { selectBackend } from '../../src/compute/backend';
-import { extractFeatures, FeatureCache, loadFeatureInputs } from '../../src/encoders/feature-cache';
+import { extractFeatures, FeatureCache } from '../../src/encoders/feature-cache';
+import { loadFeatureInputs } from '../../src/encoders/feature-inputs';
 import { decodeHalf, encodeHalf, fromHalf, toHalf } from '../../src/encoders/float16';
 import { adaptiveAveragePool, type FrozenEncoder, loadPretrainedEncoder } from '../../src/encoders/pretrained';
 
@@ -77,19 +79,23 @@ describe('pretrained encoders', () => {
     await assert.rejects(() => loadPretrainedEncoder({ model: path.join(dir, 'missing'), format: 'layers', layer: 'x', inputSize: 224, normalisation: 'imagenet' }), /no model.json/);
   });
 
-  test('features are computed once and then read from the cache (counted, not timed)', async () => {
-    const files = [await png(path.join(dir, 'a.png'), [220, 30, 30]), await png(path.join(dir, 'b.png'), [30, 30, 220]), await png(path.join(dir, 'c.png'), [30, 200, 30])];
-    const cache = new FeatureCache(path.join(dir, 'cache'), mobilenet, { dtype: 'float16' });
+  test('features are computed once and then read from the cache (counted, not timed); moving the images keeps it', async () => {
+    const images = path.join(dir, 'images');
+    fs.mkdirSync(images);
+    const files = [await png(path.join(images, 'a.png'), [220, 30, 30]), await png(path.join(images, 'b.png'), [30, 30, 220]), await png(path.join(images, 'c.png'), [30, 200, 30])];
+    const dataset = { name: 'three', imagesRoot: images, images: files.map((f, i) => ({ id: i, file: path.basename(f), split: 'train' as const, sourceSplit: 'train', captions: [] })) };
+    const cache = new FeatureCache(path.join(dir, 'cache'), mobilenet, dataset, { dtype: 'float16' });
     const lines: string[] = [];
-    const first = await extractFeatures(mobilenet, cache, files.slice(0, 2), { batchSize: 2, log: (l) => lines.push(l), progressEvery: 1 });
+    const first = await extractFeatures(mobilenet, cache, [0, 1], { batchSize: 2, log: (l) => lines.push(l), progressEvery: 1 });
     assert.deepEqual([first.computed, first.cached], [2, 0]);
     assert.ok(lines.some((l) => /2\/2 images, .* images\/s, ETA 0 s/.test(l)), lines.join('\n'));
-    const second = await extractFeatures(mobilenet, cache, files, { batchSize: 2, log: null });
+    const second = await extractFeatures(mobilenet, cache, [0, 1, 2], { batchSize: 2, log: null });
     assert.deepEqual([second.computed, second.cached], [1, 2]);
-    const third = await extractFeatures(mobilenet, cache, files, { batchSize: 2, log: null });
+    const third = await extractFeatures(mobilenet, cache, [0, 1, 2], { batchSize: 2, log: null });
     assert.deepEqual([third.computed, third.cached], [0, 3]);
-    // The cached grid is the encoder's output (to float16 precision) as [P, D].
-    const stored = cache.read(files[0])!;
+    // The key is the path under the images root; the cached grid is the encoder's output (to float16 precision) as [P, D].
+    assert.equal(cache.keyOf(0), 'a.png');
+    const stored = cache.read(cache.keyOf(0))!;
     assert.equal(stored.length, 49 * 1280);
     const { loadImageBatch } = await import('../../src/data/images');
     const batch = await loadImageBatch([files[0]], { size: 224, normalisation: 'minus-one-to-one' });
@@ -97,17 +103,27 @@ describe('pretrained encoders', () => {
     let maxRel = 0;
     for (let i = 0; i < direct.length; i++) maxRel = Math.max(maxRel, Math.abs(direct[i] - stored[i]) / Math.max(1, Math.abs(direct[i])));
     assert.ok(maxRel < 2e-3, `float16 round trip error ${maxRel}`);
-    // Touching an image (new mtime) makes it a miss.
-    const later = new Date(Date.now() + 5000);
-    fs.utimesSync(files[1], later, later);
-    const fourth = await extractFeatures(mobilenet, cache, files, { batchSize: 2, log: null });
-    assert.deepEqual([fourth.computed, fourth.cached], [1, 2]);
+    // Moving the images folder keeps every entry: same namespace, nothing recomputed.
+    const moved = path.join(dir, 'moved-images');
+    fs.renameSync(images, moved);
+    const movedDataset = { ...dataset, imagesRoot: moved };
+    const movedCache = new FeatureCache(path.join(dir, 'cache'), mobilenet, movedDataset, { dtype: 'float16' });
+    assert.equal(movedCache.entries, cache.entries);
+    const fourth = await extractFeatures(mobilenet, movedCache, [0, 1, 2], { batchSize: 2, log: null });
+    assert.deepEqual([fourth.computed, fourth.cached], [0, 3]);
+    // Content keys: an edited image is a miss.
+    const byContent = new FeatureCache(path.join(dir, 'cache'), mobilenet, movedDataset, { dtype: 'float16', key: 'content' });
+    assert.deepEqual([(await extractFeatures(mobilenet, byContent, [0, 1, 2], { log: null })).computed, (await extractFeatures(mobilenet, byContent, [0, 1, 2], { log: null })).computed], [3, 0]);
+    await png(path.join(moved, 'b.png'), [250, 250, 20]);
+    const edited = new FeatureCache(path.join(dir, 'cache'), mobilenet, movedDataset, { dtype: 'float16', key: 'content' });
+    const fifth = await extractFeatures(mobilenet, edited, [0, 1, 2], { log: null });
+    assert.deepEqual([fifth.computed, fifth.cached], [1, 2]);
     // In memory for training: [P, D] per image.
-    const inputs = await loadFeatureInputs(cache, { images: files.map((f, i) => ({ id: i, file: path.basename(f), split: 'train', sourceSplit: 'train', captions: [] })), imagesRoot: dir }, [0, 2]);
+    const inputs = await loadFeatureInputs(movedCache, [0, 2]);
     assert.deepEqual(inputs.shape, [49, 1280]);
     assert.equal((await inputs.read([2, 0])).length, 2 * 49 * 1280);
-    // Another encoder id in the same folder is refused, not mixed.
-    const other = new FeatureCache(path.join(dir, 'cache'), { ...mobilenet, id: mobilenet.id }, { dtype: 'float32' });
+    // Another dtype goes to another folder, not mixed.
+    const other = new FeatureCache(path.join(dir, 'cache'), mobilenet, movedDataset, { dtype: 'float32' });
     assert.notEqual(other.folder, cache.folder);
   });
 });
