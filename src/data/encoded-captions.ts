@@ -43,6 +43,13 @@ export interface EncodeReport {
 }
 
 /** Number of rows of encoded captions. */
+/** The rows as id arrays (`<start>` … `<end>`), views into `ids` (no copy). */
+export function captionRows(encoded: EncodedCaptions): Int32Array[] {
+  const rows: Int32Array[] = [];
+  for (let r = 0; r + 1 < encoded.offsets.length; r++) rows.push(encoded.ids.subarray(encoded.offsets[r], encoded.offsets[r + 1]));
+  return rows;
+}
+
 export function rowCount(encoded: EncodedCaptions): number {
   return encoded.image.length;
 }

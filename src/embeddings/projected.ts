@@ -31,6 +31,7 @@ export class ProjectedWordInputs implements WordInputs {
   readonly causal: boolean;
   readonly variables: ReadonlyMap<string, tf.Variable>;
   readonly prepareLast?: (prefixes: readonly (readonly number[])[]) => Promise<void>;
+  readonly prefetch?: (captions: readonly ArrayLike<number>[]) => Promise<void>;
   private readonly kernel: tf.Variable; // [W, E]
   private readonly bias: tf.Variable; // [E]
 
@@ -49,6 +50,7 @@ export class ProjectedWordInputs implements WordInputs {
     this.bias = uniformVariable([E], limit, options.seed, 'projection.bias'); // [E]
     this.variables = new Map([...inner.variables, ['projection.kernel', this.kernel], ['projection.bias', this.bias]]);
     if (inner.prepareLast) this.prepareLast = (prefixes) => inner.prepareLast!(prefixes);
+    if (inner.prefetch) this.prefetch = (captions) => inner.prefetch!(captions);
   }
 
   embedPrefix(inputs: tf.Tensor2D): tf.Tensor3D {

@@ -43,6 +43,12 @@ export interface WordInputs {
    * prefixes ([B][t] ids, `<start>` first).
    */
   prepareLast?(prefixes: readonly (readonly number[])[]): Promise<void>;
+  /**
+   * Optional: reads ahead the teacher-forcing inputs of captions (ids) kept on disk, so that
+   * `embedPrefix` finds them in memory; training asks for the next batch's captions while
+   * the current step runs.
+   */
+  prefetch?(captions: readonly ArrayLike<number>[]): Promise<void>;
   /** Frees the weights. */
   dispose(): void;
 }

@@ -15,7 +15,7 @@
 import { projectPath } from '../common/project';
 import { initBackend } from '../compute/backend';
 import type { CaptionDataset } from '../data/dataset';
-import type { EncodedCaptions } from '../data/encoded-captions';
+import { captionRows, type EncodedCaptions } from '../data/encoded-captions';
 import type { Vocabulary } from '../data/vocabulary';
 import type * as Bert from '../embeddings/bert';
 import { BertWordInputs } from '../embeddings/bert/bert-word-inputs';
@@ -41,13 +41,6 @@ export interface PreparedWords {
   inputs: BertWordInputs;
   /** Where the BERT came from: the folder or hub id loaded, and the pretraining run when the project trained it. */
   model: { source: string; pretrainingRun?: string };
-}
-
-/** The rows of encoded captions as id arrays (`<start>` … `<end>`). */
-function rowsOf(captions: EncodedCaptions): Int32Array[] {
-  const rows: Int32Array[] = [];
-  for (let r = 0; r + 1 < captions.offsets.length; r++) rows.push(captions.ids.subarray(captions.offsets[r], captions.offsets[r + 1]));
-  return rows;
 }
 
 /** Where a config's BERT comes from: a folder or hub id for transformers.js, and the pretraining run when the project trains it. */
@@ -118,7 +111,7 @@ export async function prepareWordInputs(
   const embedder = await bert().BertEmbedder.load(source, { layer: b.layer === null ? 'last' : b.layer, alignment: b.alignment, segmentId: b.segmentId, log });
   // Progress (captions/s, ETA) comes from the vector preparation itself (word-vectors.ts).
   const inputs = await BertWordInputs.create(embedder, data.vocab, { mode: b.mode, cacheDir: projectPath(b.cacheDir), log });
-  await inputs.prepare([...rowsOf(data.train), ...rowsOf(data.val)]);
+  await inputs.prepare([...captionRows(data.train), ...captionRows(data.val)]);
   log?.(`BERT ${b.mode} inputs of ${data.train.offsets.length - 1 + data.val.offsets.length - 1} train and val captions ready (width ${inputs.dim})`);
   return { inputs, model: { source, ...(pretraining ? { pretrainingRun: pretraining.id } : {}) } };
 }

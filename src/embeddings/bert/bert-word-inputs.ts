@@ -85,9 +85,17 @@ export class BertWordInputs implements WordInputs {
     return words;
   }
 
-  /** Computes (or finds cached) the teacher-forcing inputs of captions given as ids (with or without `<start>`/`<end>`) or words. */
-  async prepare(captions: readonly (ArrayLike<number> | readonly string[])[]): Promise<void> {
-    await this.vectors.stepInputs(captions.map((c) => this.toWords(c)));
+  /**
+   * Computes the teacher-forcing inputs of captions (ids with or without `<start>`/`<end>`,
+   * or words) that the disk cache lacks; holds none of them (training reads them per batch).
+   */
+  async prepare(captions: readonly (ArrayLike<number> | readonly string[])[]): Promise<{ cached: number; computed: number }> {
+    return this.vectors.ensureStepInputs(captions.map((c) => this.toWords(c)));
+  }
+
+  /** Reads the inputs of captions (the next batch's) from disk into memory ahead of `embedPrefix`. */
+  async prefetch(captions: readonly ArrayLike<number>[]): Promise<void> {
+    await this.vectors.prefetchStepInputs(captions.map((c) => this.wordsOf(c)));
   }
 
   /** Computes (or finds cached) the decoding vectors of prefixes (ids with or without `<start>`, or words). */

@@ -10,7 +10,13 @@
 import { writeBertFolder } from './hf-folder';
 import type { BertPretrainState } from './pretrain-mlm';
 
-/** Writes the trained encoder as a transformers.js folder, with the pretraining's facts in config.json (`captioning_lab.pretraining`). */
+/**
+ * Writes the trained encoder as a transformers.js folder, with the pretraining's facts in
+ * config.json (`captioning_lab.pretraining`). Only facts of its content (settings, corpus,
+ * epochs, steps, final losses), never its timing: config.json is part of the model's
+ * fingerprint, and so of the ids of the runs that read its vectors, which must be the same
+ * whenever the same pretraining is trained again.
+ */
 export async function exportPretrainedBert(state: BertPretrainState, modelDir: string): Promise<string> {
   const last = state.history[state.history.length - 1];
   await writeBertFolder(modelDir, {
@@ -23,8 +29,7 @@ export async function exportPretrainedBert(state: BertPretrainState, modelDir: s
         settings: state.settings,
         epochs: state.history.length,
         steps: state.step,
-        seconds: state.history.reduce((s, h) => s + h.seconds, 0),
-        final: last ?? null,
+        final: last ? { epoch: last.epoch, loss: last.loss, accuracy: last.accuracy, val_loss: last.val_loss ?? null, val_accuracy: last.val_accuracy ?? null } : null,
       },
     },
   });

@@ -129,6 +129,30 @@ export class VectorCache {
     return undefined;
   }
 
+  /**
+   * Memory, then disk, read asynchronously (a prefetch: the entry is kept in memory for a
+   * later `get`); undefined on a miss.
+   */
+  async load(key: string): Promise<CachedMatrix | undefined> {
+    const hit = this.memory.get(key);
+    if (hit) return hit;
+    const file = this.fileOf(key);
+    if (!file) return undefined;
+    let bytes: Buffer;
+    try {
+      bytes = await fs.promises.readFile(file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    const entry = decodeEntry(key, bytes);
+    if (entry) {
+      this.counts.diskHits += 1;
+      this.remember(key, entry);
+    }
+    return entry;
+  }
+
   /** Whether a key is present (memory or disk), without counting. */
   has(key: string): boolean {
     if (this.memory.has(key)) return true;

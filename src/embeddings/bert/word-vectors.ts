@@ -39,7 +39,7 @@ import * as path from 'path';
 import { createHash } from 'crypto';
 
 import { writeFileAtomic } from '../../common/atomic-write';
-import { phaseProgress } from '../../common/progress';
+import { phaseProgress } from '../../common/phase-progress';
 import { type BertMode, BERT_MODES } from '../../config';
 import type { BertEmbedder } from './embedder';
 import { VectorCache, type VectorCacheStats } from './vector-cache';
@@ -61,7 +61,7 @@ export interface BertWordVectorsOptions {
   /** Progress of long precomputations (captions done of total). */
   onProgress?: (done: number, total: number) => void;
   /**
-   * Progress lines of long precomputations, with rate and ETA (src/common/progress.ts: a
+   * Progress lines of long precomputations, with rate and ETA (src/common/phase-progress.ts: a
    * bar on a terminal, the cell's display in a notebook, else a line at most every 30 s, and
    * a final line); default none.
    */
@@ -122,7 +122,11 @@ export class BertWordVectors {
     return this.cache.stats;
   }
 
-  /** Step inputs [(n + 1), W] of each caption (see the header), computing what the cache lacks. */
+  /**
+   * Step inputs [(n + 1), W] of each caption (see the header), computing what the cache
+   * lacks. Returns them all: for a few captions (inspection, tests); preparing a dataset's
+   * captions is `ensureStepInputs`, which holds none of them.
+   */
   async stepInputs(captions: readonly (readonly string[])[]): Promise<Float32Array[]> {
     const out = new Array<Float32Array>(captions.length);
     const missing = new Map<string, number[]>(); // caption text -> indices
@@ -136,21 +140,68 @@ export class BertWordVectors {
         else missing.set(key, [i]);
       }
     });
-    const todo = [...missing.values()].map((indices) => captions[indices[0]]);
+    await this.compute([...missing.values()].map((indices) => captions[indices[0]]), (caption, rows) => {
+      for (const i of missing.get(text(caption))!) out[i] = rows;
+    });
+    return out;
+  }
+
+  /**
+   * Makes sure the cache holds the step inputs of every caption, computing (in chunks) only
+   * those it lacks, found by the entry's presence (the file's existence), not by reading it.
+   * What data preparation calls: its memory is one chunk of vectors and the LRU, whatever
+   * the number of captions (616k for COCO, about 23 GB of vectors on disk at width 768).
+   */
+  async ensureStepInputs(captions: readonly (readonly string[])[]): Promise<{ cached: number; computed: number }> {
+    if (this.mode === 'static') return { cached: captions.length, computed: 0 };
+    const todo = new Map<string, readonly string[]>();
+    const seen = new Set<string>();
+    let cached = 0; // distinct captions found in the cache
+    for (const c of captions) {
+      const key = text(c);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (this.cache.has(`${this.mode}|${key}`)) cached += 1;
+      else todo.set(key, c);
+    }
+    await this.compute([...todo.values()]);
+    return { cached, computed: todo.size };
+  }
+
+  /**
+   * Reads the step inputs of captions from disk into the cache's memory, asynchronously:
+   * training asks for the next batch's captions while the current step runs, so that the
+   * synchronous `peekStepInputs` of the next step finds them in memory.
+   */
+  async prefetchStepInputs(captions: readonly (readonly string[])[]): Promise<void> {
+    if (this.mode === 'static') return;
+    await Promise.all(captions.map((c) => this.cache.load(`${this.mode}|${text(c)}`)));
+  }
+
+  /**
+   * Stores step inputs computed elsewhere ([(n + 1), W] for a caption of n words): vectors
+   * from a batch job on another machine, or the scale benchmark's random bert-base-shaped ones.
+   */
+  async writeStepInputs(caption: readonly string[], rows: Float32Array): Promise<void> {
+    if (this.mode === 'static') throw new Error('BertWordVectors.writeStepInputs: the static mode reads the piece table and caches nothing');
+    if (rows.length !== (caption.length + 1) * this.width) throw new Error(`BertWordVectors.writeStepInputs: ${rows.length} values for a caption of ${caption.length} words at width ${this.width} (expected ${(caption.length + 1) * this.width})`);
+    await this.cache.set(`${this.mode}|${text(caption)}`, rows, caption.length + 1, this.width);
+  }
+
+  /** Computes the step inputs of captions missing from the cache, chunk by chunk, writing each; `each` sees every computed caption. */
+  private async compute(todo: readonly (readonly string[])[], each?: (caption: readonly string[], rows: Float32Array) => void): Promise<void> {
     const progress = todo.length > 0 && this.log ? phaseProgress({ label: `BERT ${this.mode} vectors`, total: todo.length, unit: 'captions', log: this.log }) : undefined;
     for (let start = 0; start < todo.length; start += this.chunkSize) {
       const chunk = todo.slice(start, start + this.chunkSize);
       const computed = this.mode === 'bidirectional' ? await this.embedder.run(chunk) : await this.causalRows(chunk);
       for (let j = 0; j < chunk.length; j++) {
-        const key = text(chunk[j]);
-        await this.cache.set(`${this.mode}|${key}`, computed[j], chunk[j].length + 1, this.width);
-        for (const i of missing.get(key)!) out[i] = computed[j];
+        await this.cache.set(`${this.mode}|${text(chunk[j])}`, computed[j], chunk[j].length + 1, this.width);
+        each?.(chunk[j], computed[j]);
       }
       this.onProgress?.(Math.min(todo.length, start + chunk.length), todo.length);
       progress?.tick(chunk.length);
     }
     progress?.done();
-    return out;
   }
 
   /** Step inputs from the cache only (static: computed); undefined when not prepared. Synchronous. */

@@ -265,6 +265,8 @@ describe('pretraining through the run store', () => {
     const lossesOf = (run: Run) => run.history('epoch').map((r) => [r.epoch, r.loss, r.val_loss, r.lr]);
     assert.deepEqual(lossesOf(resumed), lossesOf(reference));
     assert.ok(onnxBytes(resumed).equals(onnxBytes(reference)), 'the same exported model');
+    const configBytes = (run: Run) => fs.readFileSync(path.join(bertModelDir(run.dir), 'config.json'));
+    assert.ok(configBytes(resumed).equals(configBytes(reference)), 'the same config.json (no timing in it): the same model fingerprint, so the same ids for the runs that read its vectors');
     assert.deepEqual(resumed.summary.metrics, reference.summary.metrics);
   });
 

@@ -180,3 +180,43 @@ describe('VectorCache', () => {
     assert.equal(fresh.stats.diskHits, 1);
   });
 });
+
+describe('BertWordVectors as a streaming source (preparation holds nothing, training reads per batch)', () => {
+  const captions = [caption, ['a', 'red', 'circle'], ['two', 'blue', 'squares'], ['a', 'red', 'circle'], ['a', 'small', 'star']];
+
+  test('ensureStepInputs computes only what the disk lacks, finds the rest without reading it, and keeps nothing beyond the LRU', async () => {
+    const dir = tempDir();
+    const first = await BertWordVectors.create(bert, { mode: 'bidirectional', cacheDir: dir, maxMemoryBytes: 0 });
+    assert.deepEqual(await first.ensureStepInputs(captions.slice(0, 3)), { cached: 0, computed: 3 });
+    assert.equal(first.stats.writes, 3);
+    assert.equal(first.stats.memoryEntries, 0, 'a zero LRU keeps no vector after preparation');
+
+    // A new process's view: three of the four distinct captions are on disk.
+    const second = await BertWordVectors.create(bert, { mode: 'bidirectional', cacheDir: dir, maxMemoryBytes: 0 });
+    assert.deepEqual(await second.ensureStepInputs(captions), { cached: 3, computed: 1 });
+    assert.equal(second.stats.diskHits, 0, 'presence is checked without reading a file');
+    assert.equal(second.stats.writes, 1);
+
+    // What training then reads equals what stepInputs computes.
+    const reference = await BertWordVectors.create(bert, { mode: 'bidirectional' });
+    const expected = await reference.stepInputs(captions);
+    captions.forEach((c, i) => assert.ok(maxDiff(second.peekStepInputs(c)!, expected[i]) === 0, `caption ${i} read back from disk`));
+  });
+
+  test('prefetchStepInputs reads a batch into memory ahead, so the synchronous read of the step hits memory', async () => {
+    const dir = tempDir();
+    const writer = await BertWordVectors.create(bert, { mode: 'causal', cacheDir: dir });
+    await writer.ensureStepInputs(captions);
+    const reader = await BertWordVectors.create(bert, { mode: 'causal', cacheDir: dir });
+    await reader.prefetchStepInputs(captions.slice(0, 2));
+    assert.equal(reader.stats.diskHits, 2);
+    assert.equal(reader.stats.memoryEntries, 2);
+    const before = reader.stats.memoryHits;
+    assert.ok(reader.peekStepInputs(captions[0]));
+    assert.ok(reader.peekStepInputs(captions[1]));
+    assert.equal(reader.stats.memoryHits - before, 2, 'both served from memory');
+    assert.equal(reader.stats.diskHits, 2, 'no second disk read');
+    await reader.prefetchStepInputs([['never', 'prepared']]);
+    assert.equal(reader.peekStepInputs(['never', 'prepared']), undefined, 'a caption never prepared stays a miss');
+  });
+});
