@@ -26,6 +26,7 @@ import { type AttentionCorrectness, attentionCorrectness, type AttentionItem } f
 import { recordEvaluation, type AttentionMap, type CaptionResult, type Evaluation, type MetricLabel, type Run, type RunMetric, type TrainingJob } from '../tracking';
 import { freeRunningEvaluation, type FreeRunningResult, teacherForcedEvaluation } from './evaluate';
 import { buildCaptioner, prepareData, type PreparedData, trainerOptions } from './setup';
+import { guardSlowBackend } from './backend-guard';
 import { Trainer } from './trainer';
 import { trainerCheckpoint, trainerSnapshot } from './trainer-state';
 
@@ -99,6 +100,25 @@ export async function evaluateSplit(
   return { result, metrics, captions: { [split]: files.captions }, attention: { [split]: files.attention } };
 }
 
+/**
+ * Seconds of one training step of this config, timed on a throwaway captioner and trainer
+ * (the run's own weights and optimiser are untouched): the mean of two steps after a warm-up.
+ */
+export async function timeTrainingStep(config: CaptionerConfig, data: PreparedData): Promise<number> {
+  const captioner = buildCaptioner(config, data);
+  const trainer = new Trainer(captioner, { captions: data.train, inputs: data.inputs }, trainerOptions(config));
+  try {
+    const plan = trainer.plan(0);
+    await trainer.trainStep(plan[0], 0, 0); // warm-up: kernels compiled, weights packed
+    const started = performance.now();
+    for (let s = 1; s <= 2; s++) await trainer.trainStep(plan[s % plan.length], 0, s);
+    return (performance.now() - started) / 2000;
+  } finally {
+    trainer.dispose();
+    captioner.dispose();
+  }
+}
+
 /** Builds the job: prepares the data first, because its fingerprints are part of the run id. */
 export async function captionerJob(config: CaptionerConfig, options: CaptionerJobOptions = {}): Promise<TrainingJob<CaptionerState>> {
   await initBackend(); // before any tensor: the feature extraction below already uses tfjs
@@ -113,6 +133,7 @@ export async function captionerJob(config: CaptionerConfig, options: CaptionerJo
     val_cross_entropy: { name: 'cross-entropy', split: 'val', protocol: 'teacher-forced', implementation: 'captioning-lab' },
     val_tf_bleu4: { name: 'BLEU-4', split: 'val', protocol: 'teacher-forced', implementation: 'coco-caption' },
   };
+  let guarded = false;
   return {
     name: options.name ?? 'baseline',
     config,
@@ -130,6 +151,10 @@ export async function captionerJob(config: CaptionerConfig, options: CaptionerJo
 
     epoch: async (state, ctx): Promise<Record<string, number>> => {
       const { trainer, captioner } = state;
+      if (!guarded) {
+        guarded = true; // once per attempt, before its first epoch: a long epoch on a slow, unforced backend is refused
+        await guardSlowBackend(await initBackend(), trainer.plan(trainer.progress.epoch).length, () => timeTrainingStep(config, data));
+      }
       ctx.setSteps(trainer.plan(trainer.progress.epoch).length);
       const record = await trainer.trainEpoch({ onStep: (p) => ctx.logStep({ loss: p.loss }) });
       const free = await freeRunningEvaluation(captioner, data, valImages, { split: 'val', beam: v.beam, maxLength: v.maxLength, log: ctx.log });
