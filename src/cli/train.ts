@@ -119,7 +119,7 @@ export function evalCommand(): Command {
       const run = openRunArgument(runArgument, { argument: 'eval <run>' });
       const config = validateConfig(run.config.config);
       const maxLength = options.maxLength === undefined ? config.decode.maxLength : positiveInteger('--max-length', options.maxLength);
-      const job = await captionerJob(config, { name: run.config.name });
+      const job = await captionerJob(config, { name: run.config.name, purpose: 'decode' });
       const state = await run.restore(job, 'best');
       try {
         const { result, ...evaluation } = await evaluateSplit(state, options.split, { beam, maxLength, lengthPenalty: config.decode.lengthPenalty });

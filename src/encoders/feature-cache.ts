@@ -35,8 +35,8 @@ import { writeFileAtomic } from '../common/atomic-write';
 import { type CaptionDataset, imagePath } from '../data/dataset';
 import { loadImageBatch } from '../data/images';
 import { type ProgressMode, phaseProgress } from '../common/phase-progress';
-import { decodeHalf, encodeHalf } from './float16';
-import { adaptiveAveragePool, type FrozenEncoder } from './pretrained';
+import type { FrozenEncoder } from './pretrained';
+import { adaptiveAveragePool, decodeFeatureEntry, encodeFeatureEntry, ENTRY_HEADER as HEADER, ENTRY_MAGIC as MAGIC, type EntryLayout } from './feature-entry';
 import { toChannelOrder } from './preprocess';
 
 // The readers of cached grids (memory, or disk with prefetch) live in feature-inputs.ts.
@@ -67,8 +67,6 @@ interface EncoderRecord {
   dtype: CacheDtype;
 }
 
-const MAGIC = 0x31464c43; // 'CLF1' little-endian
-const HEADER = 24;
 
 function sha(text: string | Uint8Array): string {
   return createHash('sha256').update(text).digest('hex');
@@ -188,7 +186,7 @@ export class FeatureCache {
       throw error;
     }
     this.diskReads += 1;
-    return this.decode(key, file, bytes);
+    return decodeFeatureEntry(key, file, bytes, this.layout);
   }
 
   /** The grid [P, D] of a key at the encoder's grid (pooled from the native one), or undefined. */
@@ -208,7 +206,7 @@ export class FeatureCache {
       throw error;
     }
     this.diskReads += 1;
-    const native = this.decode(key, file, bytes);
+    const native = decodeFeatureEntry(key, file, bytes, this.layout);
     return native && this.pool(native);
   }
 
@@ -217,43 +215,17 @@ export class FeatureCache {
     const [P, D] = this.nativeShape;
     if (grid.length !== P * D) throw new Error(`feature cache: grid of ${grid.length} values, expected the native [${this.encoder.layerGrid}] x ${D} = ${P * D}`);
     await this.open();
-    const keyBytes = Buffer.from(key, 'utf8');
-    const header = HEADER + Math.ceil(keyBytes.length / 4) * 4;
-    const data = this.dtype === 'float16' ? new Uint8Array(encodeHalf(grid).buffer) : new Uint8Array(grid.buffer, grid.byteOffset, grid.byteLength);
-    const out = new Uint8Array(header + data.length);
-    const view = new DataView(out.buffer);
-    [MAGIC, this.dtype === 'float16' ? 16 : 32, this.encoder.layerGrid[0], this.encoder.layerGrid[1], D, keyBytes.length].forEach((v, k) => view.setUint32(4 * k, v, true));
-    out.set(keyBytes, HEADER);
-    out.set(data, header);
+    const out = encodeFeatureEntry(key, grid, this.layout);
     await writeFileAtomic(this.fileOf(key), out);
+  }
+
+  /** What each entry of this cache holds (feature-entry.ts). */
+  get layout(): EntryLayout {
+    return { dtype: this.dtype, layerGrid: [...this.encoder.layerGrid], featureDim: this.encoder.featureDim };
   }
 
   private pool(native: Float32Array): Float32Array {
     return adaptiveAveragePool(native, [...this.encoder.layerGrid, this.encoder.featureDim], this.encoder.grid);
-  }
-
-  /** The native grid of an entry; undefined when its header names another key; an error when damaged. */
-  private decode(key: string, file: string, bytes: Uint8Array): Float32Array | undefined {
-    const damaged = (why: string) => new Error(`feature cache file ${file}: ${why}; delete it to recompute`);
-    if (bytes.length < HEADER) throw damaged(`${bytes.length} bytes, shorter than the header`);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const [magic, bits, gh, gw, D, keyLength] = [0, 1, 2, 3, 4, 5].map((k) => view.getUint32(4 * k, true));
-    if (magic !== MAGIC) throw damaged('not a feature cache entry (no CLF1 header)');
-    if (Buffer.from(bytes.buffer, bytes.byteOffset + HEADER, Math.min(keyLength, bytes.length - HEADER)).toString('utf8') !== key) return undefined;
-    const [P, featureDim] = this.nativeShape;
-    const want = this.dtype === 'float16' ? 16 : 32;
-    if (bits !== want || gh * gw !== P || gh !== this.encoder.layerGrid[0] || D !== featureDim) throw damaged(`holds [${gh}, ${gw}] x ${D} float${bits}, expected [${this.encoder.layerGrid}] x ${featureDim} float${want}`);
-    const start = HEADER + Math.ceil(keyLength / 4) * 4;
-    const n = P * D;
-    if (bytes.length !== start + n * (bits / 8)) throw damaged(`${bytes.length} bytes, expected ${start + n * (bits / 8)}`);
-    const raw = bytes.subarray(start);
-    if (bits === 32) {
-      const out = new Float32Array(n);
-      new Uint8Array(out.buffer).set(raw);
-      return out;
-    }
-    const aligned = raw.byteOffset % 2 === 0 ? raw : new Uint8Array(raw); // a copy only when unaligned
-    return decodeHalf(new Uint16Array(aligned.buffer, aligned.byteOffset, n));
   }
 }
 

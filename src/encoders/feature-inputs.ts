@@ -9,13 +9,16 @@
  *   await disk.read(nextImages);      // served from the prefetch: no second read from disk
  *   disk.stats;                       // batches read, prefetched, served from a prefetch
  *
- * Grids come pooled to the encoder's grid (FeatureCache.read). The disk reader reads files with
- * fs.promises (the libuv thread pool reads while a synchronous training step holds the main
- * thread) and holds at most two batches: the one being read and one prefetched.
+ * Grids come pooled to the encoder's grid (FeatureCache.read). The disk reader reads, decodes
+ * and pools in a worker thread (feature-reader.ts), so that the next batch is prepared on
+ * another core while a training step holds the main thread (`worker: false`: fs.promises
+ * reads, decoding and pooling on the main thread). It holds at most two batches: the one
+ * being read and one prefetched.
  */
 import type { ImageInputs } from './inputs';
 import { MemoryInputs } from './inputs';
 import type { FeatureCache } from './feature-cache';
+import { FeatureReadWorker, MissingEntryError } from './feature-reader';
 
 function missing(cache: FeatureCache, i: number): Error {
   return new Error(`feature cache: no features for ${cache.dataset.images[i]?.file ?? `image ${i}`} (key ${JSON.stringify(cache.keyOf(i))}) in ${cache.entries}; run extractFeatures first`);
@@ -53,8 +56,19 @@ export class DiskFeatureInputs implements ImageInputs {
   /** The one batch read ahead (the next step's), until a read takes it or a prefetch replaces it. */
   private pending: { images: Int32Array; batch: Promise<Float32Array> } | null = null;
 
-  constructor(private readonly cache: FeatureCache) {
+  private readonly reader: FeatureReadWorker | null;
+
+  constructor(
+    private readonly cache: FeatureCache,
+    options: { worker?: boolean } = {},
+  ) {
     this.shape = cache.shape;
+    this.reader = options.worker === false ? null : new FeatureReadWorker();
+  }
+
+  /** Stops the reading worker (an idle one does not keep the process alive either way). */
+  async close(): Promise<void> {
+    await this.reader?.close();
   }
 
   get stats(): DiskInputStats {
@@ -83,6 +97,7 @@ export class DiskFeatureInputs implements ImageInputs {
   }
 
   private async load(images: ArrayLike<number>): Promise<Float32Array> {
+    if (this.reader) return this.loadInWorker(this.reader, images);
     const n = this.shape[0] * this.shape[1];
     const out = new Float32Array(images.length * n);
     await Promise.all(
@@ -93,5 +108,20 @@ export class DiskFeatureInputs implements ImageInputs {
       }),
     );
     return out;
+  }
+
+  private async loadInWorker(reader: FeatureReadWorker, images: ArrayLike<number>): Promise<Float32Array> {
+    const entries = Array.from(images, (i) => {
+      const key = this.cache.keyOf(i);
+      return { key, file: this.cache.fileOf(key) };
+    });
+    try {
+      const { data, filesRead } = await reader.read({ entries, layout: this.cache.layout, grid: this.cache.encoder.grid });
+      this.cache.diskReads += filesRead;
+      return data;
+    } catch (error) {
+      if (error instanceof MissingEntryError) throw missing(this.cache, images[error.index]);
+      throw error;
+    }
   }
 }

@@ -343,32 +343,3 @@ export async function loadPretrainedEncoder(spec: PretrainedSpec): Promise<Froze
     dispose,
   };
 }
-
-/**
- * Adaptive average pooling of a feature grid on the host, as PyTorch's AdaptiveAvgPool2d:
- * output cell i covers input rows floor(i*H/G) .. ceil((i+1)*H/G) - 1 (the reference code
- * pools ResNet's 8 x 8 grid at 256 px to 14 x 14).
- * grid [H, W, D] row-major -> [G_h, G_w, D].
- */
-export function adaptiveAveragePool(data: Float32Array, [H, W, D]: [number, number, number], [Gh, Gw]: [number, number]): Float32Array {
-  if (Gh === H && Gw === W) return data;
-  const out = new Float32Array(Gh * Gw * D);
-  for (let i = 0; i < Gh; i++) {
-    const y0 = Math.floor((i * H) / Gh);
-    const y1 = Math.ceil(((i + 1) * H) / Gh);
-    for (let j = 0; j < Gw; j++) {
-      const x0 = Math.floor((j * W) / Gw);
-      const x1 = Math.ceil(((j + 1) * W) / Gw);
-      const n = (y1 - y0) * (x1 - x0);
-      const o = (i * Gw + j) * D;
-      for (let y = y0; y < y1; y++) {
-        for (let x = x0; x < x1; x++) {
-          const s = (y * W + x) * D;
-          for (let d = 0; d < D; d++) out[o + d] += data[s + d];
-        }
-      }
-      for (let d = 0; d < D; d++) out[o + d] /= n;
-    }
-  }
-  return out;
-}

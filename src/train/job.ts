@@ -42,6 +42,11 @@ export interface CaptionerJobOptions {
   name?: string;
   /** Progress lines of data preparation (default stderr; null: silent). */
   log?: ((line: string) => void) | null;
+  /**
+   * 'train' (default), or 'decode': a job whose runs are only restored and decoded (an
+   * evaluation of a finished run), which skips preparing the BERT teacher-forcing inputs.
+   */
+  purpose?: 'train' | 'decode';
 }
 
 /** Scores (not unavailable METEOR/SPICE entries) as run metrics. */
@@ -122,7 +127,7 @@ export async function timeTrainingStep(config: CaptionerConfig, data: PreparedDa
 /** Builds the job: prepares the data first, because its fingerprints are part of the run id. */
 export async function captionerJob(config: CaptionerConfig, options: CaptionerJobOptions = {}): Promise<TrainingJob<CaptionerState>> {
   await initBackend(); // before any tensor: the feature extraction below already uses tfjs
-  const data = await prepareData(config, { log: options.log });
+  const data = await prepareData(config, { log: options.log, purpose: options.purpose });
   const v = config.train.validation;
   const valImages = v.images === null ? data.images.val : data.images.val.slice(0, v.images);
   const labels: Record<string, MetricLabel> = {
@@ -216,7 +221,7 @@ export async function ensureEvaluation(
   const recorded = () =>
     run.summary.metrics.filter((m) => m.split === settings.split && m.protocol === 'free-running' && m.beam === settings.beam);
   if (recorded().some((m) => m.name === 'BLEU-4')) return recorded();
-  const job = await captionerJob(config, { name: run.config.name, log: null });
+  const job = await captionerJob(config, { name: run.config.name, log: null, purpose: 'decode' });
   const state = await run.restore(job, 'best');
   try {
     const { result: _result, ...evaluation } = await evaluateSplit(state, settings.split, {

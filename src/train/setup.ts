@@ -60,6 +60,12 @@ export interface PrepareOptions {
   log?: ((line: string) => void) | null;
   /** Keep cached features in memory (default: when they take under 2 GB). */
   featuresInMemory?: boolean;
+  /**
+   * 'train' (default): everything training needs; 'decode': what free-running decoding needs,
+   * without the BERT teacher-forcing inputs of every train and val caption (an evaluation of
+   * a finished run skips that pass over COCO's 616k captions).
+   */
+  purpose?: 'train' | 'decode';
 }
 
 /** The config's dataset: the scenes (generated first when missing) or a Karpathy split file. */
@@ -108,7 +114,7 @@ export async function prepareData(config: CaptionerConfig, options: PrepareOptio
       frozen.dispose();
     }
   }
-  const words = await prepareWordInputs(config, { dataset, vocab, train, val }, { log });
+  const words = await prepareWordInputs(config, { dataset, vocab, train, val }, { log, teacherForcing: (options.purpose ?? 'train') === 'train' });
   if (words) fingerprints.words = words.inputs.id;
   return { dataset, vocab, train, val, images, inputs, encoder: info, words, fingerprints };
 }

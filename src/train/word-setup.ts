@@ -96,11 +96,15 @@ export async function bertWordsFingerprint(config: CaptionerConfig, data: { data
   }
 }
 
-/** Loads the config's BERT and computes the teacher-forcing inputs of the train and val captions; null for learned words. */
+/**
+ * Loads the config's BERT and makes sure the teacher-forcing inputs of the train and val
+ * captions are cached (`teacherForcing: false`: only loads it, for decoding); null for
+ * learned words.
+ */
 export async function prepareWordInputs(
   config: CaptionerConfig,
   data: { dataset: CaptionDataset; vocab: Vocabulary; train: EncodedCaptions; val: EncodedCaptions },
-  options: { log?: ((line: string) => void) | null } = {},
+  options: { log?: ((line: string) => void) | null; teacherForcing?: boolean } = {},
 ): Promise<PreparedWords | null> {
   const words = config.words;
   if (words.kind === 'learned') return null;
@@ -111,8 +115,10 @@ export async function prepareWordInputs(
   const embedder = await bert().BertEmbedder.load(source, { layer: b.layer === null ? 'last' : b.layer, alignment: b.alignment, segmentId: b.segmentId, log });
   // Progress (captions/s, ETA) comes from the vector preparation itself (word-vectors.ts).
   const inputs = await BertWordInputs.create(embedder, data.vocab, { mode: b.mode, cacheDir: projectPath(b.cacheDir), log });
-  await inputs.prepare([...captionRows(data.train), ...captionRows(data.val)]);
-  log?.(`BERT ${b.mode} inputs of ${data.train.offsets.length - 1 + data.val.offsets.length - 1} train and val captions ready (width ${inputs.dim})`);
+  if (options.teacherForcing ?? true) {
+    await inputs.prepare([...captionRows(data.train), ...captionRows(data.val)]);
+    log?.(`BERT ${b.mode} inputs of ${data.train.offsets.length - 1 + data.val.offsets.length - 1} train and val captions ready (width ${inputs.dim})`);
+  }
   return { inputs, model: { source, ...(pretraining ? { pretrainingRun: pretraining.id } : {}) } };
 }
 

@@ -15,7 +15,7 @@ import { makeCaptionBatch } from '../../src/data/batches';
 import { FeatureCache, imageListFingerprint } from '../../src/encoders/feature-cache';
 import { DiskFeatureInputs, loadFeatureInputs } from '../../src/encoders/feature-inputs';
 import { decodeHalf, encodeHalf } from '../../src/encoders/float16';
-import { adaptiveAveragePool } from '../../src/encoders/pretrained';
+import { adaptiveAveragePool } from '../../src/encoders/feature-entry';
 import { Trainer } from '../../src/train/trainer';
 import { tinyCaptioner, tinyDataset, tinyTrainerOptions } from '../model/helpers';
 

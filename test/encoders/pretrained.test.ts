@@ -13,7 +13,8 @@ import { selectBackend } from '../../src/compute/backend';
 import { extractFeatures, FeatureCache } from '../../src/encoders/feature-cache';
 import { loadFeatureInputs } from '../../src/encoders/feature-inputs';
 import { decodeHalf, encodeHalf, fromHalf, toHalf } from '../../src/encoders/float16';
-import { adaptiveAveragePool, type FrozenEncoder, loadPretrainedEncoder } from '../../src/encoders/pretrained';
+import { adaptiveAveragePool } from '../../src/encoders/feature-entry';
+import { type FrozenEncoder, loadPretrainedEncoder } from '../../src/encoders/pretrained';
 
 let dir: string;
 let mobilenet: FrozenEncoder;
