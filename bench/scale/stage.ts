@@ -25,6 +25,7 @@ import { BertEmbedder } from '../../src/embeddings/bert/embedder';
 import { FeatureCache } from '../../src/encoders/feature-cache';
 import { DiskFeatureInputs } from '../../src/encoders/feature-inputs';
 import { buildReport } from '../../src/report/build';
+import { closeRenderer } from '../../src/viz/renderer';
 import { listRuns } from '../../src/tracking';
 import { freeRunningEvaluation } from '../../src/train/evaluate';
 import { buildCaptioner, trainerOptions } from '../../src/train/setup';
@@ -128,6 +129,8 @@ async function main(): Promise<void> {
   const started = performance.now();
   const figures = await stage(name, JSON.parse(raw) as StageRequest);
   reportStage(name, started, figures);
+  await closeRenderer(); // the report stage's browser would keep the process alive
+  process.exit(0); // nor may anything else: the stage is over
 }
 
 main().catch((error) => {

@@ -107,6 +107,10 @@ describe('feature cache', () => {
     assert.deepEqual(Array.from(await disk.read([6])), Array.from(await memory.read([6])));
     assert.equal(cache.diskReads - reads0, 7);
     assert.deepEqual(disk.stats, { batches: 4, prefetched: 2, prefetchHits: 2 });
+    // The worker thread and the main thread read the same values.
+    const inThread = new DiskFeatureInputs(cache, { worker: false });
+    assert.deepEqual(Array.from(await inThread.read([5, 1, 6])), Array.from(await disk.read([5, 1, 6])));
+    await disk.close();
     // A missing entry is an error naming the image.
     const { images } = tinyDataset();
     const empty = new DiskFeatureInputs(new FeatureCache(path.join(tmp, 'empty'), ENCODER, datasetOf(images), { dtype: 'float16' }));
