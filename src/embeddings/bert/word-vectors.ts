@@ -150,7 +150,7 @@ export class BertWordVectors {
    * Makes sure the cache holds the step inputs of every caption, computing (in chunks) only
    * those it lacks, found by the entry's presence (the file's existence), not by reading it.
    * What data preparation calls: its memory is one chunk of vectors and the LRU, whatever
-   * the number of captions (616k for COCO, about 23 GB of vectors on disk at width 768).
+   * the number of captions (616k for COCO; the README's "COCO at scale" gives their disk size).
    */
   async ensureStepInputs(captions: readonly (readonly string[])[]): Promise<{ cached: number; computed: number }> {
     if (this.mode === 'static') return { cached: captions.length, computed: 0 };
