@@ -32,6 +32,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { writeFileAtomic } from '../common/atomic-write';
+import { readIfExists, readIfExistsSync } from '../common/read-if-exists';
 import { type CaptionDataset, imagePath } from '../data/dataset';
 import { loadImageBatch } from '../data/images';
 import { type ProgressMode, phaseProgress } from '../common/phase-progress';
@@ -178,13 +179,8 @@ export class FeatureCache {
   /** The stored grid [G_h * G_w, D] of a key at the native grid, or undefined. */
   readNative(key: string): Float32Array | undefined {
     const file = this.fileOf(key);
-    let bytes: Buffer;
-    try {
-      bytes = fs.readFileSync(file);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
+    const bytes = readIfExistsSync(file);
+    if (!bytes) return undefined;
     this.diskReads += 1;
     return decodeFeatureEntry(key, file, bytes, this.layout);
   }
@@ -198,13 +194,8 @@ export class FeatureCache {
   /** As `read`, reading the file asynchronously (DiskFeatureInputs). */
   async readAsync(key: string): Promise<Float32Array | undefined> {
     const file = this.fileOf(key);
-    let bytes: Buffer;
-    try {
-      bytes = await fs.promises.readFile(file);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
+    const bytes = await readIfExists(file);
+    if (!bytes) return undefined;
     this.diskReads += 1;
     const native = decodeFeatureEntry(key, file, bytes, this.layout);
     return native && this.pool(native);

@@ -17,6 +17,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 import { writeFileAtomic } from '../../common/atomic-write';
+import { readIfExists, readIfExistsSync } from '../../common/read-if-exists';
 
 export interface CachedMatrix {
   data: Float32Array;
@@ -112,12 +113,7 @@ export class VectorCache {
     }
     const file = options.disk === false ? null : this.fileOf(key);
     if (file) {
-      let bytes: Buffer | undefined;
-      try {
-        bytes = fs.readFileSync(file);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      }
+      const bytes = readIfExistsSync(file);
       const entry = bytes ? decodeEntry(key, bytes) : undefined;
       if (entry) {
         this.counts.diskHits += 1;
@@ -138,13 +134,8 @@ export class VectorCache {
     if (hit) return hit;
     const file = this.fileOf(key);
     if (!file) return undefined;
-    let bytes: Buffer;
-    try {
-      bytes = await fs.promises.readFile(file);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
-    }
+    const bytes = await readIfExists(file);
+    if (!bytes) return undefined;
     const entry = decodeEntry(key, bytes);
     if (entry) {
       this.counts.diskHits += 1;
