@@ -23,7 +23,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { Seed } from '../common/random';
 import { type AttentionWeights, attend, projectFeatures } from './attention';
 import { defaultLimit, uniformVariable, zerosVariable } from '../compute/init';
+import { fusedRecurrence } from './fused-recurrence';
 import { lstmCell } from './lstm-cell';
+import { wasmSpeedupsEnabled } from '../compute/wasm-speedups';
 import { tidyObject } from './tidy';
 import type { AttentionActivation, ContextMode, GateMode } from '../config';
 
@@ -216,6 +218,29 @@ export class Decoder {
       if (options.logits ?? true) result.logits = this.output(h); // [B, V]
       return result;
     });
+  }
+
+  /**
+   * Teacher forcing's whole recurrence as one operation with a hand-written backward pass
+   * (fused-recurrence.ts; the same numbers as calling `step` per time step): word gates
+   * [N, 4H] of the batch's real positions, its distinct images encoded [U, …] with the image
+   * of every caption `imageOf` [B], the initial state [B, H] (rows sorted by length), the
+   * steps' row counts -> the stacked hidden states [N, H] and alphaSum
+   * [B, P]. Null where it does not apply (mean context, or not the wasm backend with its
+   * speedups on): the caller steps with `step`.
+   */
+  fusedRecurrence(wordGates: tf.Tensor2D, encoded: EncodedImages, imageOf: Int32Array, state: DecoderState, stepSizes: readonly number[], featureGradients: boolean): { hidden: tf.Tensor2D; alphaSum: tf.Tensor2D } | null {
+    if (!this.attention || !this.hiddenProj || !this.hiddenBias || !wasmSpeedupsEnabled() || tf.getBackend() !== 'wasm') return null;
+    const [, P, D] = encoded.features.shape;
+    const { hiddenSize: H, attentionSize: A, attentionActivation: activation, gate } = this.options;
+    return fusedRecurrence(
+      { P, A, D, G: this.gateSize, H, activation, gate },
+      { recurrent: this.recurrentKernel, hidden: this.hiddenProj, hiddenBias: this.hiddenBias, score: this.attention.score },
+      { wordGates, projected: encoded.projected!, features: encoded.features, h0: state.h, c0: state.c },
+      imageOf,
+      stepSizes,
+      featureGradients,
+    );
   }
 
   dispose(): void {

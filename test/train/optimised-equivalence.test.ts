@@ -1,7 +1,8 @@
-// The optimised training path (Captioner.teacherForce and the wasm speedups of
-// src/compute/wasm-training.ts) gives the same losses as the plain reference
-// (teacherForce without its fused kernels, on the stock wasm kernels): ten seeded steps,
-// within 1e-5, for every decoder switch, and the same weights after them.
+// The optimised training path (Captioner.teacherForce with the fused recurrence of
+// src/model/fused-recurrence.ts, and the wasm speedups of src/compute/wasm-training.ts) gives
+// the same gradients as the plain reference (teacherForce without its fused kernels, on the
+// stock wasm kernels) on one batch, and the same losses over ten seeded steps within 1e-5,
+// for every decoder switch, and the same weights after them.
 import { strict as assert } from 'node:assert';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
@@ -48,7 +49,41 @@ const CASES: { name: string; decoder: Partial<DecoderOptions>; options?: Partial
   { name: 'small CNN on pixels, whole-image batches', decoder: { gate: 'vector' }, options: { imagesPerBatch: 2 }, cnn: true },
 ];
 
+/** The gradients of one batch's loss (dropout on) under one implementation, by weight name. */
+async function oneBatchGradients(implementation: TeacherForcingImplementation, decoder: Partial<DecoderOptions>, options: Partial<TrainerOptions>, cnn: boolean) {
+  const previous = setWasmSpeedups(implementation === 'optimised');
+  const data = tinyDataset();
+  const captioner = tinyCaptioner({ V: data.vocab.size, cnn, initRange: 0.5, seed: 3, ...decoder });
+  const trainer = new Trainer(captioner, { captions: data.train, inputs: tinyInputs(cnn ? 'pixels' : 'features') }, { ...OPTIONS, ...options, alphaC: 1, teacherForcing: implementation });
+  try {
+    const { grads, loss } = await trainer.shardGradients(trainer.plan(0)[0], { epoch: 0, stepInEpoch: 0 });
+    const host = new Map([...grads].map(([name, g]) => [name, Float32Array.from(g.dataSync())]));
+    tf.dispose([...grads.values()]);
+    return { host, loss };
+  } finally {
+    trainer.dispose();
+    captioner.dispose();
+    setWasmSpeedups(previous);
+  }
+}
+
 describe('optimised training equals the reference', () => {
+  for (const c of CASES) {
+    test(`one batch gives the same gradient of every weight (within 1e-4 of its largest entry: float rounding; a wrong term is off by its own size): ${c.name}`, async () => {
+      const reference = await oneBatchGradients('reference', c.decoder, c.options ?? {}, c.cnn ?? false);
+      const optimised = await oneBatchGradients('optimised', c.decoder, c.options ?? {}, c.cnn ?? false);
+      assert.ok(Math.abs(optimised.loss - reference.loss) <= 1e-6, `loss ${optimised.loss} vs ${reference.loss}`);
+      assert.deepEqual([...optimised.host.keys()].sort(), [...reference.host.keys()].sort(), 'the same weights have gradients');
+      for (const [name, r] of reference.host) {
+        const o = optimised.host.get(name)!;
+        const scale = r.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+        const worst = r.reduce((m, v, k) => Math.max(m, Math.abs(v - o[k])), 0);
+        assert.ok(scale > 0, `${name}: a zero gradient checks nothing`);
+        assert.ok(worst <= 1e-4 * scale, `${name}: gradients differ by ${worst} (largest entry ${scale})`);
+      }
+    });
+  }
+
   for (const c of CASES) {
     test(`ten steps give the same losses within 1e-5: ${c.name}`, async () => {
       const reference = await tenSteps('reference', c.decoder, c.options ?? {}, c.cnn ?? false);

@@ -1,0 +1,282 @@
+/**
+ * Teacher forcing's recurrence as one operation with a hand-written backward pass through
+ * time (issue #16: fewer kernels per step). Written with tfjs ops, a time step of
+ * `Decoder.step` is about 60 kernels forward and backward (slices, pads, adds, reshapes, the
+ * attention's pieces), and at the quick profile's small shapes a step pays more for
+ * dispatching kernels than for arithmetic, and taping it keeps a copy of every input. Here a
+ * time step is four matMuls (two forward, two backward) and the [B, P, A] passes of the
+ * attention scores on the backend, called outside the tape, and loops over host arrays for
+ * the rest (recurrence-kernels.ts); the weight gradients of all steps are one matMul each,
+ * over the stacked rows of the batch. The images enter once each ([U, …], as encoded) and are
+ * picked per caption on the host, so no gather of the [B, P, D] features runs.
+ *
+ *   forward, step t on its B_t rows:   m  = h_{t-1} [W_h | W_hp]           [B_t, 4H + A + G]
+ *                                       scores = act(pre) v                 [B_t, P] (backend)
+ *                                       alpha, zg = softmax, context, gate  host
+ *                                       zW = zg W_z                         [B_t, 4H]
+ *                                       h_t, c_t = lstm(wordGates_t + m's hW + zW)   host
+ *   backward, t = T-1 .. 0:             d gates = lstm'(dh, dc)             host
+ *                                       [d zg | dh'] = d gates W_rec^T      [B_t, D + H]
+ *                                       d scores = attention'(d zg)         host
+ *                                       d pre = d scores act'(pre), dv      backend; d hp host
+ *                                       dh_{t-1} = dh' + d hp W_hp^T        [B_t, H]
+ *   weights:  dW_rec = [zg | h_{t-1}]^T d gates,  dW_hp = h_{t-1}^T d hp    (all steps at once)
+ *
+ * W_rec = [W_z; W_h] is the LSTM's recurrent kernel [D + H, 4H] (context rows, then hidden
+ * rows), W_hp the hidden projection [H, A + G] (attention, then gate). The same numbers as
+ * the per-step path up to float rounding: test/train/optimised-equivalence.test.ts.
+ * Soft attention only (the mean-context ablation takes the per-step path), on the wasm
+ * backend: the host loops read tensors back every step, which suits CPU backends only.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+import { type AttentionSpec, attentionContext, attentionContextBackward, lstmBackward, lstmCell, lstmPreactivations, scoreGradientRows } from './recurrence-kernels';
+
+/** The decoder weights the recurrence reads (decoder.ts names them). */
+export interface RecurrenceWeights {
+  recurrent: tf.Variable; // W_rec [D + H, 4H]
+  hidden: tf.Variable; // W_hp [H, A + G]
+  hiddenBias: tf.Variable; // [A + G]
+  score: tf.Variable; // v [A, 1]
+}
+
+/** What the recurrence starts from: the batch's word gates and initial state (rows sorted by length) and its distinct images, encoded. */
+export interface RecurrenceInputs {
+  wordGates: tf.Tensor2D; // [N, 4H], W_x x + b of every real position, step by step
+  projected: tf.Tensor3D; // [U, P, A]
+  features: tf.Tensor3D; // [U, P, D]
+  h0: tf.Tensor2D; // [B, H]
+  c0: tf.Tensor2D; // [B, H]
+}
+
+/** x [rows, cols] (host) times a weight on the backend, read back: [rows, out]. */
+function hostMatMul(x: Float32Array, rows: number, cols: number, weight: tf.Tensor2D, transposeWeight = false): Float32Array {
+  const input = tf.tensor2d(x, [rows, cols]);
+  const product = tf.matMul(input, weight, false, transposeWeight);
+  const values = product.dataSync() as Float32Array; // not through tf.tidy: it would walk every number of the array it returns
+  tf.dispose([input, product]);
+  return values;
+}
+
+/** Runs `fn` and reads its result back to the host, freeing every tensor it made. */
+function readBack(fn: () => tf.Tensor): Float32Array {
+  const result = tf.tidy(fn);
+  const values = result.dataSync() as Float32Array;
+  result.dispose();
+  return values;
+}
+
+const read = (t: tf.Tensor): Float32Array => t.dataSync() as Float32Array;
+
+/** Rows of [U, ...rowSize] host data picked by `index` [B]: [B, ...rowSize]. */
+function gatherRows(data: Float32Array, rowSize: number, index: Int32Array): Float32Array {
+  const out = new Float32Array(index.length * rowSize);
+  index.forEach((u, b) => out.set(data.subarray(u * rowSize, (u + 1) * rowSize), b * rowSize));
+  return out;
+}
+
+/** The transpose of [rows, cols] host data: [cols, rows] (matMuls with a transposed left operand are slow on wasm). */
+function transposeHost(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
+  return out;
+}
+
+/**
+ * The projected features of the first B_t rows as a backend tensor [B_t, P, A], made once per
+ * distinct B_t (the batch shrinks as captions end) instead of sliced at every step.
+ */
+class RowPrefixes {
+  private current: { rows: number; tensor: tf.Tensor3D } | null = null;
+  constructor(
+    private readonly data: Float32Array,
+    private readonly rowShape: [number, number],
+  ) {}
+  rows(n: number): tf.Tensor3D {
+    if (this.current?.rows !== n) {
+      this.current?.tensor.dispose();
+      const [P, A] = this.rowShape;
+      this.current = { rows: n, tensor: tf.keep(tf.tensor3d(this.data.subarray(0, n * P * A), [n, P, A])) }; // kept out of the callers' tidy scopes
+    }
+    return this.current.tensor;
+  }
+  dispose(): void {
+    this.current?.tensor.dispose();
+    this.current = null;
+  }
+}
+
+/** The attention pre-activations of B rows on the backend: projected [B, P, A] + W_dec h [B, A] -> [B, P, A]. */
+function preActivations(projected: tf.Tensor3D, hp: Float32Array, B: number, A: number, G: number): tf.Tensor3D {
+  const hiddenAtt = new Float32Array(B * A);
+  for (let b = 0; b < B; b++) hiddenAtt.set(hp.subarray(b * (A + G), b * (A + G) + A), b * A);
+  return projected.add(tf.tensor3d(hiddenAtt, [B, 1, A]));
+}
+
+const activate = (pre: tf.Tensor3D, activation: AttentionSpec['activation']): tf.Tensor3D => (activation === 'relu' ? tf.relu(pre) : tf.tanh(pre));
+
+/**
+ * Runs the recurrence over the steps of `stepSizes` (B_0 >= B_1 >= …, sum N): the stacked
+ * hidden states [N, H] of every real position and alphaSum [B, P] (sum over each caption's
+ * steps of its attention weights). The encoded images come once per distinct image ([U, …])
+ * with `imageOf` [B] naming each sorted row's image. Differentiable in every input and
+ * weight; `featureGradients: false` skips d features (cached features of a frozen encoder).
+ */
+export function fusedRecurrence(
+  spec: AttentionSpec & { H: number },
+  weights: RecurrenceWeights,
+  inputs: RecurrenceInputs,
+  imageOf: Int32Array,
+  stepSizes: readonly number[],
+  featureGradients: boolean,
+): { hidden: tf.Tensor2D; alphaSum: tf.Tensor2D } {
+  const { P, A, D, G, H } = spec;
+  const B = imageOf.length;
+  const U = inputs.features.shape[0];
+  const N = stepSizes.reduce((a, b) => a + b, 0);
+  const G4 = 4 * H;
+  const HP = A + G;
+  const rowOf: number[] = [];
+  stepSizes.reduce((offset, Bt) => (rowOf.push(offset), offset + Bt), 0);
+
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [wordGates, projected, features, h0, c0, wRec, wHp, bHp, v] = args as tf.Tensor[];
+    const wordGatesHost = read(wordGates);
+    const projectedHost = gatherRows(read(projected), P * A, imageOf); // [B, P, A]
+    const featuresHost = gatherRows(read(features), P * D, imageOf); // [B, P, D]
+    const vHost = read(v);
+    const biasHost = read(bHp);
+    const projectedRows = new RowPrefixes(projectedHost, [P, A]);
+    const wZ = wRec.slice([0, 0], [D, G4]) as tf.Tensor2D; // [D, 4H]
+    const wHh = tf.concat([wRec.slice([D, 0], [H, G4]), wHp], 1) as tf.Tensor2D; // [H, 4H + A + G]
+    // Saved for the backward pass, stacked over the steps' rows: [N, …].
+    const saved = {
+      hp: new Float32Array(N * HP),
+      alpha: new Float32Array(N * P),
+      z: new Float32Array(N * D),
+      zg: new Float32Array(N * D),
+      gates: new Float32Array(N * G4),
+      hPrev: new Float32Array(N * H),
+      cPrev: new Float32Array(N * H),
+      tanhC: new Float32Array(N * H),
+    };
+    const hidden = new Float32Array(N * H + B * P); // [N, H] then alphaSum [B, P]: one output
+    let h = read(h0); // [B_t, H]
+    let c = read(c0);
+    stepSizes.forEach((Bt, t) => {
+      const row = rowOf[t];
+      saved.hPrev.set(h.subarray(0, Bt * H), row * H);
+      saved.cPrev.set(c.subarray(0, Bt * H), row * H);
+      const m = hostMatMul(h.subarray(0, Bt * H), Bt, H, wHh); // [B_t, 4H + A + G]
+      const hp = saved.hp.subarray(row * HP, (row + Bt) * HP); // [B_t, A + G]
+      for (let b = 0; b < Bt; b++) for (let k = 0; k < HP; k++) hp[b * HP + k] = m[b * (G4 + HP) + G4 + k] + biasHost[k];
+      const scores = readBack(() => activate(preActivations(projectedRows.rows(Bt), hp, Bt, A, G), spec.activation).reshape([Bt * P, A]).matMul(v as tf.Tensor2D)); // [B_t * P]
+      attentionContext(spec, Bt, scores, featuresHost, hp, { alpha: saved.alpha, z: saved.z, zg: saved.zg, row });
+      const zW = hostMatMul(saved.zg.subarray(row * D, (row + Bt) * D), Bt, D, wZ); // [B_t, 4H]
+      const pre = lstmPreactivations(H, Bt, { wordGates: wordGatesHost, hW: m, hWStride: G4 + HP, zW, row }); // [B_t, 4H], g doubled
+      const sigmoids = readBack(() => tf.sigmoid(tf.tensor1d(pre))); // one vectorised kernel for the four gates
+      const next = { gates: saved.gates, tanhC: saved.tanhC, h: new Float32Array(Bt * H), c: new Float32Array(Bt * H), row };
+      lstmCell(H, Bt, sigmoids, c, next);
+      hidden.set(next.h, row * H);
+      for (let b = 0; b < Bt; b++) for (let p = 0; p < P; p++) hidden[N * H + b * P + p] += saved.alpha[(row + b) * P + p];
+      h = next.h;
+      c = next.c;
+    });
+    projectedRows.dispose();
+
+    const gradFunc = (dy: tf.Tensor): tf.Tensor[] => {
+      const dyHost = read(dy);
+      const dAlphaSum = dyHost.subarray(N * H); // [B, P]
+      const dGates = new Float32Array(N * G4);
+      const dHp = new Float32Array(N * HP);
+      const dV = new Float64Array(A);
+      const dFeatures = featureGradients ? new Float32Array(B * P * D) : null;
+      const dhNext = new Float64Array(B * H); // rows at or past the next step's B are 0
+      const dcNext = new Float64Array(B * H);
+      const dzg = new Float32Array(B * D);
+      const rows = new RowPrefixes(projectedHost, [P, A]);
+      let preSum: tf.Tensor3D | null = null; // sum over the steps done of u [B_t, P, A] (below)
+      for (let t = stepSizes.length - 1; t >= 0; t--) {
+        const Bt = stepSizes[t];
+        const row = rowOf[t];
+        for (let k = 0; k < Bt * H; k++) dhNext[k] += dyHost[row * H + k];
+        lstmBackward(H, Bt, { gates: saved.gates, tanhC: saved.tanhC, cPrev: saved.cPrev, row }, dhNext, dcNext, dGates);
+        const dx = hostMatMul(dGates.subarray(row * G4, (row + Bt) * G4), Bt, G4, wRec as tf.Tensor2D, true); // [B_t, D + H]
+        for (let b = 0; b < Bt; b++) for (let d = 0; d < D; d++) dzg[b * D + d] = dx[b * (D + H) + d];
+        const hp = saved.hp.subarray(row * HP);
+        const stepHp = dHp.subarray(row * HP);
+        const dScores = attentionContextBackward(spec, Bt, { features: featuresHost, hp, alpha: saved.alpha, z: saved.z, row }, dzg, dAlphaSum, { hp: stepHp, features: dFeatures });
+        // Through the scores v^T act(pre), on the backend: u = d score act'(pre) [B_t, P, A] (d pre = u v),
+        // summed over the steps into preSum and over the regions for d hp; only [B_t, A] comes back.
+        const [nextSum, uOverRegions] = tf.tidy(() => {
+          const pre = preActivations(rows.rows(Bt), hp, Bt, A, G); // [B_t, P, A]
+          const ds = tf.tensor3d(dScores, [Bt, P, 1]);
+          let u: tf.Tensor3D;
+          if (spec.activation === 'relu') u = ds.mul(tf.step(pre));
+          else {
+            const act = tf.tanh(pre);
+            const dvTanh = read(ds.reshape([1, Bt * P]).matMul(act.reshape([Bt * P, A]))); // [1, A]: tanh's dv, step by step
+            for (let a = 0; a < A; a++) dV[a] += dvTanh[a];
+            u = ds.mul(tf.scalar(1).sub(act.square()));
+          }
+          const grown = preSum && preSum.shape[0] < Bt ? preSum.pad([[0, Bt - preSum.shape[0]], [0, 0], [0, 0]]) : preSum; // backwards in time B_t only grows
+          return [tf.keep(grown ? grown.add(u) : u) as tf.Tensor3D, u.sum(1) as tf.Tensor2D]; // [B_t, P, A], [B_t, A]
+        });
+        preSum?.dispose();
+        preSum = nextSum;
+        scoreGradientRows(spec, Bt, read(uOverRegions), { hp, v: vHost }, { hp: stepHp, v: dV });
+        uOverRegions.dispose();
+        const dhFromHp = hostMatMul(dHp.subarray(row * HP, (row + Bt) * HP), Bt, HP, wHp as tf.Tensor2D, true); // [B_t, H]
+        for (let b = 0; b < Bt; b++) for (let j = 0; j < H; j++) dhNext[b * H + j] = dx[b * (D + H) + D + j] + dhFromHp[b * H + j];
+      }
+      // d projected = v (sum_t u_t); with ReLU, dv gets the rest of sum u act(pre) = sum u (projected + hp): its projected part.
+      const projectedGrad = readBack(() => {
+        const sum = preSum!.shape[0] < B ? preSum!.pad([[0, B - preSum!.shape[0]], [0, 0], [0, 0]]) : preSum!; // [B, P, A]
+        if (spec.activation === 'relu') {
+          const dvProjected = read(sum.mul(rows.rows(B)).sum([0, 1])); // [A]
+          for (let a = 0; a < A; a++) dV[a] += dvProjected[a];
+        }
+        return sum.mul(v.reshape([A])); // [B, P, A]
+      });
+      preSum!.dispose();
+      rows.dispose();
+      // The weights, over all steps at once; left operands transposed on the host.
+      const xT = new Float32Array((D + H) * N); // [D + H, N]: the rows [zg | h_{t-1}] that met W_rec, transposed
+      xT.set(transposeHost(saved.zg, N, D), 0);
+      const hPrevT = transposeHost(saved.hPrev, N, H); // [H, N]
+      xT.set(hPrevT, D * N);
+      const dGatesTensor = tf.tensor2d(dGates, [N, G4]);
+      const dBias = new Float32Array(HP);
+      for (let n = 0; n < N; n++) for (let k = 0; k < HP; k++) dBias[k] += dHp[n * HP + k];
+      // Per-row gradients of the encoded images, summed per image: [B, …] -> [U, …].
+      const perImage = (perRow: Float32Array, rowSize: number): Float32Array => {
+        const out = new Float32Array(U * rowSize);
+        imageOf.forEach((u, b) => {
+          for (let k = 0; k < rowSize; k++) out[u * rowSize + k] += perRow[b * rowSize + k];
+        });
+        return out;
+      };
+      return [
+        dGatesTensor, // d wordGates [N, 4H]
+        tf.tensor3d(perImage(projectedGrad, P * A), [U, P, A]),
+        dFeatures ? tf.tensor3d(perImage(dFeatures, P * D), [U, P, D]) : tf.zeros([U, P, D]),
+        tf.tensor2d(Float32Array.from(dhNext), [B, H]), // d h0
+        tf.tensor2d(Float32Array.from(dcNext), [B, H]), // d c0
+        tf.matMul(tf.tensor2d(xT, [D + H, N]), dGatesTensor), // d W_rec [D + H, 4H]
+        tf.matMul(tf.tensor2d(hPrevT, [H, N]), tf.tensor2d(dHp, [N, HP])), // d W_hp [H, A + G]
+        tf.tensor1d(dBias), // d b_hp [A + G]
+        tf.tensor2d(Float32Array.from(dV), [A, 1]), // d v
+      ];
+    };
+    return { value: tf.tensor1d(hidden), gradFunc };
+  });
+
+  return tf.tidy(() => {
+    const { wordGates, projected, features, h0, c0 } = inputs;
+    const packed = op(wordGates, projected, features, h0, c0, weights.recurrent, weights.hidden, weights.hiddenBias, weights.score) as tf.Tensor1D; // [N*H + B*P]
+    return {
+      hidden: packed.slice(0, N * H).reshape([N, H]) as tf.Tensor2D, // [N, H]
+      alphaSum: packed.slice(N * H, B * P).reshape([B, P]) as tf.Tensor2D, // [B, P]
+    };
+  });
+}
