@@ -18,6 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { WordInputs } from '../embeddings/word-inputs';
 import type { TrainableEncoder } from '../encoders/encoder';
 import { Decoder, type EncodedImages } from './decoder';
+import { captionDropout } from './dropout';
 import { tidyObject } from './tidy';
 
 /** A caption batch laid out for teacher forcing; host arrays, made by {@link teacherBatch}. */
@@ -39,17 +40,21 @@ export interface TeacherBatch {
   realIndex: Int32Array; // [N]
   /** Target id of every real position. */
   targets: Int32Array; // [N]
+  /** Every sorted caption's key (the caller's caption id; default its row in the batch): what its dropout mask is drawn from (dropout.ts). */
+  keys: Int32Array; // [B]
 }
 
 /**
  * Lays out caption ids [B, L] (`<start>` w… `<end>` `<pad>`…, with their lengths in ids) for
  * teacher forcing. Caption b makes lengths[b] - 1 predictions. `images` [B] names each
  * caption's image (default: every caption its own); captions of one image share one
- * encoder pass.
+ * encoder pass. `keys` [B] names each caption for its dropout mask (default: its row b), so
+ * that a caption keeps its mask in whatever batch or shard it is trained.
  */
-export function teacherBatch(ids: Int32Array, lengths: Int32Array, L: number, images?: ArrayLike<number>): TeacherBatch {
+export function teacherBatch(ids: Int32Array, lengths: Int32Array, L: number, images?: ArrayLike<number>, keys?: ArrayLike<number>): TeacherBatch {
   const B = lengths.length;
   if (images && images.length !== B) throw new Error(`teacherBatch: ${images.length} image keys for ${B} captions`);
+  if (keys && keys.length !== B) throw new Error(`teacherBatch: ${keys.length} caption keys for ${B} captions`);
   if (ids.length !== B * L) throw new Error(`teacherBatch: ids hold ${ids.length} values, expected B * L = ${B} * ${L}`);
   for (let b = 0; b < B; b++) {
     if (lengths[b] < 2 || lengths[b] > L) throw new Error(`teacherBatch: caption ${b} has length ${lengths[b]}; it must be in 2..${L} (<start> and <end> included)`);
@@ -82,7 +87,8 @@ export function teacherBatch(ids: Int32Array, lengths: Int32Array, L: number, im
     imageOf[s] = slot.get(key)!;
   });
   const uniqueImages = Int32Array.from(slot.keys());
-  return { B, T, order, uniqueImages, imageOf, inputs, stepSizes, realIndex: Int32Array.from(realIndex), targets: Int32Array.from(targets) };
+  const captionKeys = Int32Array.from(order, (b) => (keys ? keys[b] : b));
+  return { B, T, order, uniqueImages, imageOf, inputs, stepSizes, realIndex: Int32Array.from(realIndex), targets: Int32Array.from(targets), keys: captionKeys };
 }
 
 /** What teacher forcing returns (all tensors belong to the caller's tidy scope). */
@@ -140,18 +146,22 @@ export class Captioner {
   }
 
   /**
-   * Teacher forcing over a batch: `encoded` rows must already be in the batch's sorted order
-   * (`batch.order`). Dropout (rate `dropout`, seeded by `dropoutSeed`) is applied to the
+   * Teacher forcing over a batch: `encoded` holds the batch's distinct images, one row each in
+   * the order of `batch.uniqueImages` (`encode(inputs)`); `batch.imageOf` picks each sorted
+   * caption's row. Dropout (rate `dropout`, seeded by `dropoutSeed`) is applied to the
    * stacked hidden states before the output layer; pass rate 0 for validation.
-   * `fusedKernels` (default true) runs each step's LSTM cell and attention context as the
-   * fused wasm kernels of issue #9 (src/model/lstm-cell.ts, attention.ts); false is the plain
-   * path the project trained with before, kept as the bench's "before" and the reference
-   * that test/train/optimised-equivalence.test.ts compares against (same numbers).
+   * `fusedKernels` (default true) runs the whole recurrence as one fused operation
+   * (fused-recurrence.ts, issue #16) where the backend allows, else each step's LSTM cell and
+   * attention context as the fused wasm kernels of issue #9 (lstm-cell.ts, attention.ts);
+   * false is the plain path the project trained with before, kept as the bench's "before"
+   * and the reference that test/train/optimised-equivalence.test.ts compares against (same
+   * numbers).
    */
   teacherForce(encoded: EncodedImages, batch: TeacherBatch, options: { dropout: number; dropoutSeed?: number; fusedKernels?: boolean }): TeacherForcing {
     return tf.tidy(() => {
-      const { B, T, stepSizes } = batch;
-      if (encoded.features.shape[0] !== B) throw new Error(`teacherForce: ${encoded.features.shape[0]} encoded images for ${B} captions`);
+      const { B, T, stepSizes, imageOf } = batch;
+      const U = batch.uniqueImages.length;
+      if (encoded.features.shape[0] !== U) throw new Error(`teacherForce: ${encoded.features.shape[0]} encoded images for a batch of ${U} distinct images`);
       // Once per batch: word vectors of the real positions and their LSTM input projection.
       const inputs = tf.tensor2d(batch.inputs, [T, B], 'int32'); // [T, B]
       const E = this.words.dim;
@@ -160,8 +170,16 @@ export class Captioner {
       const wordGates = this.decoder.projectWords(real); // [N, 4H]
       const G4 = wordGates.shape[1];
 
-      // The recurrence, on the captions still running.
-      let state = this.decoder.initialState(encoded); // [B, H] x 2
+      // The recurrence, on the captions still running: fused into one operation where the
+      // backend allows (decoder.ts `fusedRecurrence`: it picks each caption's image itself),
+      // else one `Decoder.step` per time step on the images repeated per caption.
+      const identity = U === B && imageOf.every((u, b) => u === b);
+      const pick = (t: tf.Tensor2D) => (identity ? t : (tf.gather(t, tf.tensor1d(imageOf, 'int32')) as tf.Tensor2D)); // [U, …] -> [B, …]
+      const initial = this.decoder.initialState(encoded); // [U, H] x 2
+      let state = { h: pick(initial.h), c: pick(initial.c) }; // [B, H] x 2
+      const fused = (options.fusedKernels ?? true) ? this.decoder.fusedRecurrence(wordGates, encoded, imageOf, state, stepSizes, this.encoder !== null) : null;
+      if (fused) return { logits: this.outputLayer(fused.hidden, batch, options), alphaSum: fused.alphaSum };
+      encoded = identity ? encoded : Decoder.gather(encoded, tf.tensor1d(imageOf, 'int32')); // [B, …]
       let rows = encoded;
       const hs: tf.Tensor2D[] = [];
       const alphas: tf.Tensor2D[] = [];
@@ -180,13 +198,14 @@ export class Captioner {
         offset += Bt;
       }
 
-      // Once per batch: dropout and the output layer over all real positions.
-      let hidden = tf.concat(hs, 0) as tf.Tensor2D; // [N, H]
-      if (options.dropout > 0) hidden = tf.dropout(hidden, options.dropout, undefined, options.dropoutSeed) as tf.Tensor2D;
-      const logits = this.decoder.output(hidden); // [N, V]
       const alphaSum = (alphas.length === 1 ? alphas[0] : tf.addN(alphas)) as tf.Tensor2D; // [B, P]
-      return { logits, alphaSum };
+      return { logits: this.outputLayer(tf.concat(hs, 0) as tf.Tensor2D, batch, options), alphaSum }; // [N, H] stacked
     });
+  }
+
+  /** Once per batch: dropout (masks per caption, dropout.ts) and the output layer over the hidden states of all real positions, [N, H] -> [N, V]. */
+  private outputLayer(hidden: tf.Tensor2D, batch: TeacherBatch, options: { dropout: number; dropoutSeed?: number }): tf.Tensor2D {
+    return tf.tidy(() => this.decoder.output(captionDropout(hidden, batch, options.dropout, options.dropoutSeed ?? 0))); // [N, V]
   }
 
   dispose(): void {

@@ -30,6 +30,12 @@ export interface LossOptions {
   dropoutSeed?: number;
   /** Default 'optimised'; 'reference' is Captioner.teacherForce without the fused kernels (the code before issue #9). */
   implementation?: TeacherForcingImplementation;
+  /**
+   * The counts the means divide by, when this batch is one shard of a larger one
+   * (data-parallel training): the whole batch's real tokens and captions. The shards' losses
+   * and gradients then add up to the whole batch's. Default: this batch's own N and B.
+   */
+  normalization?: { tokens: number; captions: number };
 }
 
 export interface LossParts {
@@ -47,7 +53,7 @@ export interface LossParts {
 export function captionLoss(captioner: Captioner, inputs: tf.Tensor, batch: TeacherBatch, options: LossOptions): LossParts {
   return tf.tidy(() => {
     if (inputs.shape[0] !== batch.uniqueImages.length) throw new Error(`captionLoss: inputs of ${inputs.shape[0]} images for a batch of ${batch.uniqueImages.length} distinct images`);
-    const encoded = captioner.encode(inputs, batch.imageOf); // [B, P, …] in sorted order
+    const encoded = captioner.encode(inputs); // [U, P, …]: once per distinct image; teacherForce picks them per caption
     const forcing = { dropout: options.dropout, ...(options.dropoutSeed !== undefined ? { dropoutSeed: options.dropoutSeed } : {}) };
     const implementation = options.implementation ?? 'optimised';
     const { logits, alphaSum } = captioner.teacherForce(encoded, batch, { ...forcing, fusedKernels: implementation === 'optimised' }); // [N, V], [B, P]
@@ -56,11 +62,13 @@ export function captionLoss(captioner: Captioner, inputs: tf.Tensor, batch: Teac
     const logp = tf.logSoftmax(logits).reshape([N * V]); // [N*V]
     const picks = new Int32Array(N);
     for (let n = 0; n < N; n++) picks[n] = n * V + batch.targets[n];
-    const crossEntropy = tf.gather(logp, tf.tensor1d(picks, 'int32')).mean().neg() as tf.Scalar; // []
+    const { tokens, captions } = options.normalization ?? { tokens: N, captions: batch.B };
+    const crossEntropy = tf.gather(logp, tf.tensor1d(picks, 'int32')).sum().div(-tokens) as tf.Scalar; // []
     let attention = tf.scalar(0);
     if (captioner.decoder.options.context === 'soft-attention' && options.alphaC !== 0) {
       const gap = tf.scalar(1).sub(alphaSum).square(); // [B, P]
-      attention = (options.attentionPenalty === 'sum' ? gap.sum(1).mean() : gap.mean()) as tf.Scalar; // []
+      const regions = options.attentionPenalty === 'sum' ? 1 : (gap.shape[1] as number); // 'sum': summed over regions; 'mean': averaged over them too
+      attention = gap.sum().div(captions * regions) as tf.Scalar; // []
     }
     const loss = crossEntropy.add(attention.mul(options.alphaC)) as tf.Scalar;
     return { loss, crossEntropy, attention, logits };
