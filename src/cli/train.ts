@@ -15,7 +15,7 @@ import * as fs from 'fs';
 
 import { formatScoresTable, type MetricEntry } from '../metrics';
 import { BACKEND_KINDS, type BackendKind, initBackend } from '../compute/backend';
-import { type CaptionerConfig, PROFILE_NAMES, type ProfileName, parseSettings, resolveConfig, validateConfig, VARIANT_NAMES, VARIANTS, type VariantName } from '../config';
+import { type CaptionerConfig, configFromIdentity, identityConfig, PROFILE_NAMES, type ProfileName, parseSettings, resolveConfig, validateConfig, VARIANT_NAMES, VARIANTS, type VariantName } from '../config';
 import { experiment, findFinishedRun, recordEvaluation, type Run } from '../tracking';
 import { captionerJob, evaluateSplit } from '../train/job';
 import type { RunRequestFile, TrainChildMessage } from '../train/parallel';
@@ -93,7 +93,7 @@ export function trainCommand(): Command {
         }
         // A finished run of this content (under any name) is found from its fingerprints, before any feature or BERT vector is loaded.
         const fingerprints = options.force ? null : await runFingerprints(config);
-        const found = fingerprints ? findFinishedRun({ name, config, epochs: config.train.epochs, seed: config.seed, fingerprints }) : undefined;
+        const found = fingerprints ? findFinishedRun({ name, config: identityConfig(config), epochs: config.train.epochs, seed: config.seed, fingerprints }) : undefined;
         if (found) process.stderr.write(`[captioning-lab] run ${found.id}: finished, loaded from ${found.dir} (no training)\n`);
         const run = found ?? (await trainOrResume(config, name, options.force ?? false));
         await tellParent({ kind: 'result', id: run.id, dir: run.dir, origin: run.origin });
@@ -117,7 +117,7 @@ export function evalCommand(): Command {
     .action(async (runArgument: string, options: { split: 'val' | 'test'; beam: string; maxLength?: string }) => {
       const beam = positiveInteger('--beam', options.beam);
       const run = openRunArgument(runArgument, { argument: 'eval <run>' });
-      const config = validateConfig(run.config.config);
+      const config = configFromIdentity(run.config.config);
       const maxLength = options.maxLength === undefined ? config.decode.maxLength : positiveInteger('--max-length', options.maxLength);
       const job = await captionerJob(config, { name: run.config.name, purpose: 'decode' });
       const state = await run.restore(job, 'best');

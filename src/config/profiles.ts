@@ -62,6 +62,7 @@ export const DEFAULT_CONFIG: CaptionerConfig = {
     lrDecay: { factor: 0.5, patience: 3 },
     earlyStopping: { patience: 8 },
     validation: { beam: 3, maxLength: 30, images: null },
+    workers: 'auto',
   },
   decode: { beam: 3, maxLength: 30, lengthPenalty: 0 },
 };
@@ -104,6 +105,7 @@ export const PROFILES: Record<ProfileName, ConfigOverride> = {
       lrDecay: { factor: 0.8, patience: 8 },
       earlyStopping: { patience: 20 },
       validation: { beam: 1, maxLength: 50, images: null },
+      workers: 'auto',
     },
     decode: { beam: 3, maxLength: 50, lengthPenalty: 0 },
   },

@@ -70,3 +70,23 @@ export function parseSettings(settings: readonly string[]): Record<string, unkno
   }
   return override;
 }
+
+/** What a run's identity hashes of its config: every key but those that say how the run is executed. */
+export type IdentityConfig = Omit<CaptionerConfig, 'train'> & { train: Omit<CaptionerConfig['train'], 'workers'> };
+
+/**
+ * The config as a run's identity sees it: without `train.workers` (how many data-parallel
+ * workers train it), which changes no result beyond float rounding. Everything that finds or
+ * names a run (the run store's job, `trainRuns`, `captioning train`) hashes this.
+ */
+export function identityConfig(config: CaptionerConfig): IdentityConfig {
+  const { workers: _workers, ...train } = config.train;
+  return { ...config, train };
+}
+
+/** A run's stored (identity) config back as a full config, executed with `train.workers` 'auto'; checked. */
+export function configFromIdentity(stored: unknown): CaptionerConfig {
+  const record = isPlainObject(stored) ? stored : {};
+  const train = isPlainObject(record.train) ? { workers: 'auto', ...record.train } : record.train;
+  return validateConfig({ ...record, train });
+}

@@ -20,7 +20,7 @@ import {
 } from './types';
 
 export type Rule =
-  | { type: 'number'; integer?: boolean; min?: number; max?: number; exclusiveMin?: boolean; nullable?: boolean }
+  | { type: 'number'; integer?: boolean; min?: number; max?: number; exclusiveMin?: boolean; nullable?: boolean; auto?: boolean }
   | { type: 'string'; nullable?: boolean }
   | { type: 'boolean' }
   | { type: 'enum'; values: readonly string[] }
@@ -28,7 +28,7 @@ export type Rule =
   | { type: 'normalisation' }
   | { type: 'object'; fields: Record<string, Rule> };
 
-const int = (min: number, extra: { nullable?: boolean } = {}): Rule => ({ type: 'number', integer: true, min, ...extra });
+const int = (min: number, extra: { nullable?: boolean; auto?: boolean } = {}): Rule => ({ type: 'number', integer: true, min, ...extra });
 const num = (min: number, max?: number, extra: { exclusiveMin?: boolean; nullable?: boolean } = {}): Rule => ({ type: 'number', min, ...(max !== undefined ? { max } : {}), ...extra });
 const obj = (fields: Record<string, Rule>): Rule => ({ type: 'object', fields });
 const oneOf = (values: readonly string[]): Rule => ({ type: 'enum', values });
@@ -90,6 +90,7 @@ export const SCHEMA: Rule = obj({
     lrDecay: obj({ factor: num(0, 1, { exclusiveMin: true }), patience: int(1) }),
     earlyStopping: obj({ patience: int(1) }),
     validation: obj({ beam: int(1), maxLength: int(1), images: int(1, { nullable: true }) }),
+    workers: int(1, { auto: true }),
   }),
   decode: obj({ beam: int(1), maxLength: int(1), lengthPenalty: num(0) }),
 });
@@ -105,7 +106,8 @@ function checkValue(rule: Rule, value: unknown, key: string): void {
   switch (rule.type) {
     case 'number': {
       if (value === null && rule.nullable) return;
-      if (typeof value !== 'number' || !Number.isFinite(value)) fail(`a number${rule.nullable ? ' or null' : ''}`);
+      if (value === 'auto' && rule.auto) return;
+      if (typeof value !== 'number' || !Number.isFinite(value)) fail(`a number${rule.nullable ? ' or null' : ''}${rule.auto ? ' or "auto"' : ''}`);
       const v = value as number;
       if (rule.integer && !Number.isInteger(v)) fail('a whole number');
       if (rule.min !== undefined && (rule.exclusiveMin ? v <= rule.min : v < rule.min)) fail(`${rule.exclusiveMin ? '>' : '>='} ${rule.min}`);

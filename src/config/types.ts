@@ -185,6 +185,14 @@ export interface TrainConfig {
   earlyStopping: { patience: number };
   /** The per-epoch validation: free-running decoding scored with BLEU-4 (the early-stopping metric). */
   validation: { beam: number; maxLength: number; images: number | null };
+  /**
+   * Data-parallel workers of one run (src/train/data-parallel.ts): each trains on 1/W of
+   * every batch with its own backend, the gradients are summed and every worker applies the
+   * same update. 'auto': the cores left free (`trainRuns` shares them among its runs), 1 on a
+   * GPU. How a run is executed, not what it is: recorded in environment.json, not part of the
+   * run's identity (`identityConfig`), since 1 and W workers train the same numbers.
+   */
+  workers: number | 'auto';
 }
 
 export interface DecodeConfig {

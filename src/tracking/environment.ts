@@ -29,6 +29,8 @@ export interface RunEnvironment {
   memoryGiB: number;
   pid: number;
   argv: string[];
+  /** How the attempt ran, as its job says (e.g. data-parallel workers); absent when the job says nothing. */
+  execution?: Record<string, string | number | boolean>;
 }
 
 /** Packages whose versions decide results, recorded with every run. */
@@ -60,7 +62,7 @@ export function gitState(cwd = PROJECT_ROOT): GitState {
 }
 
 /** Collects the environment record of a run attempt. */
-export function runEnvironment(backend: BackendChoice, seed: number): RunEnvironment {
+export function runEnvironment(backend: BackendChoice, seed: number, execution?: Record<string, string | number | boolean>): RunEnvironment {
   const cpus = os.cpus();
   return {
     schema: 'captioning-lab/environment@1',
@@ -76,5 +78,6 @@ export function runEnvironment(backend: BackendChoice, seed: number): RunEnviron
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     pid: process.pid,
     argv: process.argv.slice(1),
+    ...(execution ? { execution } : {}),
   };
 }

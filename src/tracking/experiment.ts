@@ -175,7 +175,7 @@ async function train<S>(
     aliases: [...new Set([...(previousRecord ? namesOf(previousRecord) : [firstName]), job.name])],
   };
   await writeJson(files.config, configRecord);
-  const environment = runEnvironment(backend, identity.seed);
+  const environment = runEnvironment(backend, identity.seed, job.execution);
   await writeJson(files.environment, environment);
 
   const attempt: AttemptRecord = {

@@ -116,6 +116,8 @@ export interface TrainingJob<State> {
   seed: number;
   /** Fingerprints of the data read (dataset, vocabulary, feature cache), part of the run id. */
   fingerprints?: Record<string, string>;
+  /** How this attempt runs (e.g. { workers: 2 }): recorded in environment.json, not part of the run id. */
+  execution?: Record<string, string | number | boolean>;
   /** Epoch metric keys reported as summary metrics, with their protocol. */
   metricLabels?: Record<string, MetricLabel>;
   /** The epoch metric that picks the best checkpoint (kept besides the last ones). */
