@@ -20,13 +20,14 @@
 import { initBackend } from '../compute/backend';
 import { isMetricScore, type MetricEntry } from '../metrics';
 import type { Captioner } from '../model/captioner';
-import type { CaptionerConfig } from '../config';
+import { type CaptionerConfig, identityConfig } from '../config';
 import { sceneAnnotations } from '../data/scenes/annotations';
 import { type AttentionCorrectness, attentionCorrectness, type AttentionItem } from '../model/attention-correctness';
 import { recordEvaluation, type AttentionMap, type CaptionResult, type Evaluation, type MetricLabel, type Run, type RunMetric, type TrainingJob } from '../tracking';
 import { freeRunningEvaluation, type FreeRunningResult, teacherForcedEvaluation } from './evaluate';
 import { buildCaptioner, prepareData, type PreparedData, trainerOptions } from './setup';
 import { guardSlowBackend } from './backend-guard';
+import { resolveWorkers, stepGflop } from './data-parallel';
 import { Trainer } from './trainer';
 import { trainerCheckpoint, trainerSnapshot } from './trainer-state';
 
@@ -126,8 +127,9 @@ export async function timeTrainingStep(config: CaptionerConfig, data: PreparedDa
 
 /** Builds the job: prepares the data first, because its fingerprints are part of the run id. */
 export async function captionerJob(config: CaptionerConfig, options: CaptionerJobOptions = {}): Promise<TrainingJob<CaptionerState>> {
-  await initBackend(); // before any tensor: the feature extraction below already uses tfjs
+  const backend = await initBackend(); // before any tensor: the feature extraction below already uses tfjs
   const data = await prepareData(config, { log: options.log, purpose: options.purpose });
+  const workers = resolveWorkers(config.train.workers, backend.tfjsBackend, stepGflopOf(config, data));
   const v = config.train.validation;
   const valImages = v.images === null ? data.images.val : data.images.val.slice(0, v.images);
   const labels: Record<string, MetricLabel> = {
@@ -141,16 +143,19 @@ export async function captionerJob(config: CaptionerConfig, options: CaptionerJo
   let guarded = false;
   return {
     name: options.name ?? 'baseline',
-    config,
+    config: identityConfig(config),
     epochs: config.train.epochs,
     seed: config.seed,
     fingerprints: data.fingerprints,
     metricLabels: labels,
     best: { metric: 'val_bleu4', mode: 'max' },
 
+    execution: { workers },
+
     init: () => {
       const captioner = buildCaptioner(config, data);
       const trainer = new Trainer(captioner, { captions: data.train, inputs: data.inputs }, trainerOptions(config));
+      trainer.useWorkers(workers, { module: __filename, exportName: 'workerTrainer', argument: config });
       return { data, captioner, trainer };
     },
 
@@ -204,8 +209,34 @@ export async function captionerJob(config: CaptionerConfig, options: CaptionerJo
       return evaluation;
     },
 
-    dispose: (state) => state.captioner.dispose(),
+    dispose: (state) => {
+      state.trainer.dispose(); // stops its data-parallel workers
+      state.captioner.dispose();
+    },
   };
+}
+
+/** The arithmetic of one training step of a config on its data, roughly (data-parallel.ts `stepGflop`): what 'auto' workers decide by. */
+function stepGflopOf(config: CaptionerConfig, data: PreparedData): number {
+  const probe = buildCaptioner(config, data);
+  const weights = [...probe.decoder.variables.values()].reduce((n, v) => n + v.size, 0);
+  probe.dispose();
+  const { offsets, image } = data.train;
+  const captions = offsets.length - 1;
+  const tokensPerCaption = offsets[captions] / Math.max(1, captions) - 1; // predictions: ids less <start>
+  const { imagesPerBatch, batchSize } = config.train;
+  const captionsPerStep = imagesPerBatch === null ? batchSize : imagesPerBatch * (captions / Math.max(1, new Set(image).size));
+  return stepGflop(weights, captionsPerStep * tokensPerCaption);
+}
+
+/**
+ * A data-parallel worker's trainer of a config (data-parallel.ts starts it in a worker thread
+ * with the backend already chosen): the same data, model and settings as the run's own, whose
+ * inputs the run has prepared already (the worker finds them in the caches).
+ */
+export async function workerTrainer(config: CaptionerConfig): Promise<Trainer> {
+  const data = await prepareData(config, { log: null });
+  return new Trainer(buildCaptioner(config, data), { captions: data.train, inputs: data.inputs }, trainerOptions(config));
 }
 
 /**

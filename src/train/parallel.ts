@@ -35,8 +35,9 @@ import { writeFileAtomic } from '../common/atomic-write';
 import { liveDisplay } from '../common/live-display';
 import { PROJECT_ROOT } from '../common/project';
 import { type BackendKind, initBackend } from '../compute/backend';
-import type { CaptionerConfig } from '../config';
+import { type CaptionerConfig, identityConfig } from '../config';
 import { canonicalJson, findFinishedRun, loadRun, type Run, type RunOrigin } from '../tracking';
+import { WORKERS_ENV } from './data-parallel';
 import { runFingerprints } from './setup';
 
 export interface RunRequest {
@@ -59,8 +60,8 @@ export type TrainChildMessage =
   | { kind: 'error'; message: string };
 
 export interface TrainRunsOptions {
-  /** Processes at once (default: the CPU count on wasm/cpu, 1 on a GPU backend). */
-  workers?: number;
+  /** Training processes at once (default: the CPU count on wasm/cpu, 1 on a GPU backend). */
+  processes?: number;
   /** Where progress lines go (default stdout, or one display updated in place in a notebook cell). */
   log?: (line: string) => void;
 }
@@ -76,13 +77,14 @@ function trainInChild(
   request: RunRequest,
   requestFile: string,
   backend: BackendKind,
+  cores: number,
   log: (line: string) => void,
   onPrepared: () => void,
 ): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const child = fork(path.join(PROJECT_ROOT, 'bin', 'captioning.js'), ['train', '--request', requestFile, '--backend', backend], {
       cwd: PROJECT_ROOT,
-      env: process.env,
+      env: { ...process.env, [WORKERS_ENV]: String(cores) }, // the cores of this run's data-parallel workers, where its config says 'auto'
       execArgv: [],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
@@ -124,7 +126,7 @@ function inputKeys(config: CaptionerConfig): string[] {
 
 /** A request's content: what identifies its run besides the data fingerprints derived from it. */
 function contentKey(config: CaptionerConfig): string {
-  return canonicalJson({ config, epochs: config.train.epochs, seed: config.seed });
+  return canonicalJson({ config: identityConfig(config), epochs: config.train.epochs, seed: config.seed });
 }
 
 /** Where lines go: the caller's log, else one display per cell in a notebook, else stdout. */
@@ -149,11 +151,15 @@ function progressSink(options: TrainRunsOptions): { log: (line: string) => void;
   };
 }
 
-/** Trains (or loads) every requested run, `workers` processes at a time; returns the runs in request order. */
+/**
+ * Trains (or loads) every requested run, `processes` at a time; returns the runs in request
+ * order. The cores are shared: a run whose `train.workers` is 'auto' gets the cores divided
+ * among the runs training beside it (on 2 cores: 1 run, 2 data-parallel workers; 2 runs, 1 each).
+ */
 export async function trainRuns(requests: readonly RunRequest[], options: TrainRunsOptions = {}): Promise<Run[]> {
   const backend = await initBackend();
-  const workers = options.workers ?? (backend.kind === 'node-gpu' ? 1 : Math.max(1, os.cpus().length));
-  if (!Number.isInteger(workers) || workers < 1) throw new Error(`trainRuns: workers must be a whole number >= 1, got ${workers}`);
+  const processes = options.processes ?? (backend.kind === 'node-gpu' ? 1 : Math.max(1, os.availableParallelism()));
+  if (!Number.isInteger(processes) || processes < 1) throw new Error(`trainRuns: processes must be a whole number >= 1, got ${processes}`);
   const names = new Set<string>();
   for (const r of requests) {
     if (names.has(r.name)) throw new Error(`trainRuns: the name ${JSON.stringify(r.name)} is requested twice`);
@@ -173,7 +179,7 @@ export async function trainRuns(requests: readonly RunRequest[], options: TrainR
         todo.push(k);
       }
     });
-    if (todo.length > 0) await trainInChildren(requests, todo, runs, backend.kind, Math.min(workers, todo.length), sink.log);
+    if (todo.length > 0) await trainInChildren(requests, todo, runs, backend.kind, Math.min(processes, todo.length), sink.log);
     // Requests that shared another's training: the same run, found under their own name (recorded as an alias).
     requests.forEach((r, k) => {
       if (runs[k] !== null) return;
@@ -193,7 +199,7 @@ async function trainInChildren(
   todo: readonly number[],
   runs: (Run | null)[],
   backend: BackendKind,
-  workers: number,
+  processes: number,
   log: (line: string) => void,
 ): Promise<void> {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'captioning-runs-'));
@@ -201,9 +207,14 @@ async function trainInChildren(
   const preparing = new Map<string, Promise<void>>();
   try {
     let next = 0;
+    let running = 0;
+    const cores = os.availableParallelism();
     const worker = async () => {
       while (next < todo.length) {
         const k = todo[next++];
+        // The cores this run gets: divided among the runs that will train beside it.
+        const alongside = Math.min(processes, running + 1 + (todo.length - next));
+        const share = Math.max(1, Math.floor(cores / alongside));
         const request = requests[k];
         // Claim the caches no child prepares yet (before any await, so two workers never both
         // claim one), then wait for the children preparing the others.
@@ -216,15 +227,16 @@ async function trainInChildren(
         const file = path.join(folder, `${k}.json`);
         const body: RunRequestFile = { schema: 'captioning-lab/run-request@1', name: request.name, config: request.config };
         await writeFileAtomic(file, JSON.stringify(body));
-        const result = await trainInChild(request, file, backend, log, prepared);
+        running += 1;
+        const result = await trainInChild(request, file, backend, share, log, prepared).finally(() => (running -= 1));
         const run = loadRun(result.id);
         runs[k] = run;
         const { completed, planned, best } = run.summary.epochs;
         log(`[${request.name}] ${result.origin} run ${run.id}: ${completed}/${planned} epochs${best !== undefined ? `, best epoch ${best + 1}` : ''}`);
       }
     };
-    log(`training ${todo.length} run(s), ${workers} at a time (${backend})`);
-    const results = await Promise.allSettled(Array.from({ length: workers }, worker));
+    log(`training ${todo.length} run(s), ${processes} at a time (${backend})`);
+    const results = await Promise.allSettled(Array.from({ length: processes }, worker));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   } finally {
@@ -253,7 +265,7 @@ async function findFinished(requests: readonly RunRequest[], log: (line: string)
     // null: its identity is not known until its inputs are prepared (the project's BERT is not pretrained yet).
     if (fingerprints) {
       try {
-        run = findFinishedRun({ name, config, epochs: config.train.epochs, seed: config.seed, fingerprints }) ?? null;
+        run = findFinishedRun({ name, config: identityConfig(config), epochs: config.train.epochs, seed: config.seed, fingerprints }) ?? null;
       } catch (error) {
         throw new Error(`trainRuns: run request ${JSON.stringify(name)}: its existing run cannot be loaded: ${(error as Error).message}`);
       }

@@ -28,6 +28,7 @@ import { type Captioner, teacherBatch } from '../model/captioner';
 import { Adam, type AdamState } from '../compute/adam';
 import { planImageBatches } from './batches';
 import type { TrainConfig } from '../config';
+import { DataParallelGroup, type WorkerRecipe } from './data-parallel';
 import { captionLoss, type TeacherForcingImplementation } from './loss';
 import { CLIP_MODES } from '../config';
 
@@ -37,7 +38,7 @@ import { CLIP_MODES } from '../config';
  * key) without what the loop around the trainer decides (epochs, validation), plus the
  * dropout rate and the seed.
  */
-export type TrainerOptions = Omit<TrainConfig, 'epochs' | 'validation'> & {
+export type TrainerOptions = Omit<TrainConfig, 'epochs' | 'validation' | 'workers'> & {
   dropout: number;
   seed: number;
   /** Teacher forcing: 'optimised' (default) or the plain 'reference' (same losses; the bench's "before"). */
@@ -91,6 +92,15 @@ export interface StepProgress {
   etaSeconds: number;
 }
 
+/** One shard's loss parts and gradients (by our weight names), before the update. */
+export interface ShardGradients {
+  grads: Map<string, tf.Tensor>;
+  loss: number;
+  crossEntropy: number;
+  attention: number;
+  inputWaitSeconds: number;
+}
+
 /** Everything needed to resume: counters, weights, optimiser moments. */
 export interface TrainingSnapshot {
   progress: TrainingProgress;
@@ -126,6 +136,11 @@ export class Trainer {
   private readonly adam: Adam;
   /** The word-input reads started by `prefetch`, awaited by the next step. */
   private pendingWords: Promise<void> | null = null;
+  /** Data-parallel workers: asked for by `useWorkers`, started at the first step. */
+  private groupStart: { workers: number; recipe: WorkerRecipe } | null = null;
+  private group: DataParallelGroup | null = null;
+  /** Whether `restore` changed the weights since the workers last received them. */
+  private restoredSinceSync = false;
   /** Our weight names by tfjs variable name (gradients come keyed by the latter). */
   private readonly byTfName: Map<string, string>;
 
@@ -153,10 +168,10 @@ export class Trainer {
     return planBatches(this.train.captions, { batchSize: this.options.batchSize, seed: this.options.seed, epoch, shuffle: true, bucketByLength: this.options.bucketByLength });
   }
 
-  /** The teacher-forced batch of some caption rows. */
-  private batchOf(rows: Int32Array) {
+  /** The teacher-forced batch of some caption rows (each caption keyed by its row, for its dropout mask). */
+  batchOf(rows: Int32Array) {
     const captionBatch = makeCaptionBatch(this.train.captions, rows);
-    return teacherBatch(captionBatch.ids, captionBatch.lengths, captionBatch.shape[1], captionBatch.images);
+    return teacherBatch(captionBatch.ids, captionBatch.lengths, captionBatch.shape[1], captionBatch.images, rows);
   }
 
   /**
@@ -174,11 +189,46 @@ export class Trainer {
   }
 
   /**
+   * Trains with W data-parallel workers (data-parallel.ts): from the next step on, each step's
+   * rows are split among this trainer and W - 1 worker threads, which build their own trainer
+   * from `recipe`. Call once, before training; `dispose` stops the workers.
+   */
+  useWorkers(workers: number, recipe: WorkerRecipe): void {
+    if (this.group || this.groupStart) throw new Error('Trainer.useWorkers: workers are already set');
+    if (!Number.isInteger(workers) || workers < 1) throw new Error(`Trainer.useWorkers: workers must be a whole number >= 1, got ${workers}`);
+    if (workers > 1) this.groupStart = { workers, recipe };
+  }
+
+  /** Data-parallel workers in use (1: this trainer alone). */
+  get workers(): number {
+    return this.group?.size ?? this.groupStart?.workers ?? 1;
+  }
+
+  /**
    * One optimiser step on some caption rows; returns the loss, its parts and the time spent
    * waiting for the inputs. `next`: the rows of the step after, whose inputs are prefetched
    * once this step has its own.
    */
   async trainStep(rows: Int32Array, epoch: number, stepInEpoch: number, options: { next?: Int32Array } = {}): Promise<StepResult> {
+    const group = await this.startedGroup();
+    const step = { epoch, stepInEpoch };
+    const out = group
+      ? await group.trainStep(rows, step, options.next)
+      : await (async () => {
+          const shard = await this.shardGradients(rows, step, { next: options.next });
+          this.applyGradients(shard.grads);
+          return shard;
+        })();
+    this.progress.step += 1;
+    return { loss: out.loss, crossEntropy: out.crossEntropy, attention: out.attention, inputWaitSeconds: out.inputWaitSeconds };
+  }
+
+  /**
+   * Forward and backward on some caption rows: the loss parts and the gradients by weight
+   * name (the caller applies or sums them). `normalization`: the whole batch's token and
+   * caption counts when these rows are one shard of it (loss.ts).
+   */
+  async shardGradients(rows: Int32Array, step: { epoch: number; stepInEpoch: number }, options: { next?: Int32Array; normalization?: { tokens: number; captions: number } } = {}): Promise<ShardGradients> {
     const batch = this.batchOf(rows);
     const waitStarted = performance.now();
     if (this.pendingWords) await this.pendingWords; // the word inputs read ahead (prefetch)
@@ -186,29 +236,58 @@ export class Trainer {
     const inputs = await inputTensor(this.train.inputs, batch.uniqueImages); // [U, …]: each image once
     const inputWaitSeconds = (performance.now() - waitStarted) / 1000;
     if (options.next) this.prefetch(options.next);
-    const dropoutSeed = derivedSeed('dropout', this.options.seed, epoch, stepInEpoch);
-    const byTfName = this.byTfName;
+    const dropoutSeed = derivedSeed('dropout', this.options.seed, step.epoch, step.stepInEpoch);
     let parts: tf.Scalar[] = [];
-    // Phase 1: forward and backward.
     const { value, grads } = tf.variableGrads(() => {
-      const out = captionLoss(this.captioner, inputs, batch, { alphaC: this.options.alphaC, attentionPenalty: this.options.attentionPenalty, dropout: this.options.dropout, dropoutSeed, implementation: this.options.teacherForcing ?? 'optimised' });
+      const out = captionLoss(this.captioner, inputs, batch, {
+        alphaC: this.options.alphaC,
+        attentionPenalty: this.options.attentionPenalty,
+        dropout: this.options.dropout,
+        dropoutSeed,
+        implementation: this.options.teacherForcing ?? 'optimised',
+        ...(options.normalization ? { normalization: options.normalization } : {}),
+      });
       parts = [tf.keep(out.crossEntropy), tf.keep(out.attention)];
       return out.loss;
     }, [...this.variables.values()]);
     inputs.dispose();
-    // Phase 2: clip.
-    const clipped = this.clip(new Map(Object.entries(grads).map(([tfName, g]) => [byTfName.get(tfName)!, g])));
-    tf.dispose(grads);
-    // Phase 3: update.
+    const [loss, crossEntropy, attention] = [value, ...parts].map((t) => t.dataSync()[0]);
+    tf.dispose([value, ...parts]);
+    const byName = new Map(Object.entries(grads).map(([tfName, g]) => [this.byTfName.get(tfName)!, g]));
+    return { grads: byName, loss, crossEntropy, attention, inputWaitSeconds };
+  }
+
+  /** Clips the gradients (freed here) and applies one Adam update at the current learning rates. */
+  applyGradients(grads: Map<string, tf.Tensor>): void {
+    const clipped = this.clip(grads);
+    tf.dispose([...grads.values()]);
     const encoderRate = this.progress.encoderLearningRate;
     const rate = this.progress.learningRate;
     this.adam.apply(clipped, (name) => (name.startsWith('encoder.') ? encoderRate : rate));
     tf.dispose([...clipped.values()]);
-    // Phase 4: track.
-    const [loss, crossEntropy, attention] = [value, ...parts].map((t) => t.dataSync()[0]);
-    tf.dispose([value, ...parts]);
-    this.progress.step += 1;
-    return { loss, crossEntropy, attention, inputWaitSeconds };
+  }
+
+  /** The weights in a fixed order with their sizes: how workers lay out gradients in shared memory. */
+  weightLayout(): { name: string; size: number }[] {
+    return [...this.variables].map(([name, v]) => ({ name, size: v.size }));
+  }
+
+  /** The shape of every weight by name. */
+  weightShapes(): Map<string, number[]> {
+    return new Map([...this.variables].map(([name, v]) => [name, [...v.shape]]));
+  }
+
+  /** The worker group, started at the first step after `useWorkers` (with this trainer's weights and optimiser state). */
+  private async startedGroup(): Promise<DataParallelGroup | null> {
+    if (!this.group && this.groupStart) {
+      const { workers, recipe } = this.groupStart;
+      this.group = await DataParallelGroup.start(this, workers, recipe);
+      this.groupStart = null;
+    } else if (this.group && this.restoredSinceSync) {
+      await this.group.syncState();
+    }
+    this.restoredSinceSync = false;
+    return this.group;
   }
 
   private clip(grads: Map<string, tf.Tensor>): Map<string, tf.Tensor> {
@@ -292,9 +371,13 @@ export class Trainer {
     writeWeights(this.variables, snapshot.weights);
     this.adam.setState(snapshot.adam);
     Object.assign(this.progress, snapshot.progress);
+    this.restoredSinceSync = true;
   }
 
+  /** Frees the optimiser state and stops the workers. */
   dispose(): void {
     this.adam.dispose();
+    void this.group?.close();
+    this.group = null;
   }
 }

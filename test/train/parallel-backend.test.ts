@@ -32,7 +32,7 @@ after(() => {
 
 test("the child trains on the parent's backend", async () => {
   const config = resolveConfig('quick', tinyRunOverrides(path.join(root, 'scenes')));
-  const [run] = await trainRuns([{ name: 'on-cpu', config }], { workers: 1, log: () => {} });
+  const [run] = await trainRuns([{ name: 'on-cpu', config }], { processes: 1, log: () => {} });
   assert.equal(run.summary.backend, 'cpu');
   assert.equal(run.environment?.backend.kind, 'cpu');
 });

@@ -38,8 +38,8 @@ const tiny = (hidden: number) => resolveConfig('quick', { ...tinyOverrides(hidde
 
 test('two runs train in two processes, come back in order, and are found without a process the next time', async () => {
   const lines: string[] = [];
-  const first = await trainRuns([{ name: 'tiny-a', config: tiny(16) }], { workers: 1, log: (l) => lines.push(l) });
-  const runs = await trainRuns([{ name: 'tiny-a', config: tiny(16) }, { name: 'tiny-b', config: tiny(24) }], { workers: 2, log: (l) => lines.push(l) });
+  const first = await trainRuns([{ name: 'tiny-a', config: tiny(16) }], { processes: 1, log: (l) => lines.push(l) });
+  const runs = await trainRuns([{ name: 'tiny-a', config: tiny(16) }, { name: 'tiny-b', config: tiny(24) }], { processes: 2, log: (l) => lines.push(l) });
   assert.equal(runs[0].id, first[0].id, 'the finished run is loaded, not retrained');
   assert.ok(runs[1].id.startsWith('tiny-b-'));
   assert.equal((runs[1].config.config as { decoder: { hidden: number } }).decoder.hidden, 24);
@@ -49,7 +49,7 @@ test('two runs train in two processes, come back in order, and are found without
 
   // Everything finished: found from the fingerprints in this process, no training process started.
   const again: string[] = [];
-  const loaded = await trainRuns([{ name: 'tiny-a', config: tiny(16) }, { name: 'tiny-b', config: tiny(24) }], { workers: 2, log: (l) => again.push(l) });
+  const loaded = await trainRuns([{ name: 'tiny-a', config: tiny(16) }, { name: 'tiny-b', config: tiny(24) }], { processes: 2, log: (l) => again.push(l) });
   assert.deepEqual(loaded.map((r) => r.id), runs.map((r) => r.id));
   assert.ok(!again.some((l) => l.startsWith('training ')), again.join('\n'));
 });
@@ -59,7 +59,7 @@ test('a failing training process rejects with its own error', async () => {
   const notAFolder = path.join(root, 'features-is-a-file');
   fs.writeFileSync(notAFolder, 'not a folder');
   const broken = resolveConfig('quick', { ...tinyOverrides(16), encoder: { cache: { dir: notAFolder } } });
-  await assert.rejects(trainRuns([{ name: 'broken', config: broken }], { workers: 1, log: () => {} }), (error: Error) => {
+  await assert.rejects(trainRuns([{ name: 'broken', config: broken }], { processes: 1, log: () => {} }), (error: Error) => {
     assert.match(error.message, /training broken failed \(exit code 1\): .*features-is-a-file/);
     return true;
   });
@@ -68,7 +68,7 @@ test('a failing training process rejects with its own error', async () => {
 test('a request whose data cannot be read is an error naming the request, before any process starts', async () => {
   const missing = { ...tiny(16), data: { ...tiny(16).data, source: 'karpathy' as const, dir: path.join(root, 'missing.json') } };
   const lines: string[] = [];
-  await assert.rejects(trainRuns([{ name: 'missing-data', config: missing }], { workers: 1, log: (l) => lines.push(l) }), /run request "missing-data": cannot read its data.*missing\.json/);
+  await assert.rejects(trainRuns([{ name: 'missing-data', config: missing }], { processes: 1, log: (l) => lines.push(l) }), /run request "missing-data": cannot read its data.*missing\.json/);
   assert.ok(!lines.some((l) => l.startsWith('training ')), 'no training process');
 });
 
@@ -76,7 +76,7 @@ test('children sharing a feature cache: one extracts the features, the other sta
   const features = path.join(root, 'features-shared');
   const config = (hidden: number) => resolveConfig('quick', { ...tinyOverrides(hidden), encoder: { cache: { dir: features } } });
   const lines: string[] = [];
-  const runs = await trainRuns([{ name: 'shared-a', config: config(16) }, { name: 'shared-b', config: config(24) }], { workers: 2, log: (l) => lines.push(l) });
+  const runs = await trainRuns([{ name: 'shared-a', config: config(16) }, { name: 'shared-b', config: config(24) }], { processes: 2, log: (l) => lines.push(l) });
   assert.equal(runs.length, 2);
   const reports = lines.map((l) => /^\[(shared-[ab])\] features: (\d+) cached, (\d+) computed/.exec(l)).filter((m): m is RegExpExecArray => m !== null);
   assert.equal(reports.length, 2, lines.join('\n'));
@@ -86,7 +86,7 @@ test('children sharing a feature cache: one extracts the features, the other sta
 
 test('the same content under two names trains once; both names come back with the one run', async () => {
   const lines: string[] = [];
-  const runs = await trainRuns([{ name: 'twin-a', config: tiny(20) }, { name: 'twin-b', config: tiny(20) }], { workers: 2, log: (l) => lines.push(l) });
+  const runs = await trainRuns([{ name: 'twin-a', config: tiny(20) }, { name: 'twin-b', config: tiny(20) }], { processes: 2, log: (l) => lines.push(l) });
   assert.equal(runs[0].id, runs[1].id);
   assert.ok(lines.some((l) => /^training 1 run\(s\)/.test(l)), lines.join('\n'));
   assert.deepEqual(runs[0].config.aliases, ['twin-a', 'twin-b']);
@@ -94,13 +94,13 @@ test('the same content under two names trains once; both names come back with th
 });
 
 test('an existing run that cannot be loaded is an error naming it, not retrained', async () => {
-  const [run] = await trainRuns([{ name: 'tiny-a', config: tiny(16) }], { workers: 1, log: () => {} });
+  const [run] = await trainRuns([{ name: 'tiny-a', config: tiny(16) }], { processes: 1, log: () => {} });
   const summary = path.join(run.dir, 'summary.json');
   const text = fs.readFileSync(summary, 'utf8');
   fs.writeFileSync(summary, text.slice(0, text.length / 2)); // torn by hand
   try {
     const lines: string[] = [];
-    await assert.rejects(trainRuns([{ name: 'tiny-a', config: tiny(16) }], { workers: 1, log: (l) => lines.push(l) }), (error: Error) => {
+    await assert.rejects(trainRuns([{ name: 'tiny-a', config: tiny(16) }], { processes: 1, log: (l) => lines.push(l) }), (error: Error) => {
       assert.match(error.message, /run request "tiny-a": its existing run cannot be loaded: .*summary\.json/);
       return true;
     });

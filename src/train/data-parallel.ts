@@ -1,0 +1,290 @@
+/**
+ * Data-parallel training of one run on W cores (issue #16). tfjs's wasm backend runs one
+ * thread per process, so one run used one core however many the machine has. Here the
+ * trainer of the run (this thread) and W - 1 worker threads, each with its own backend and
+ * its own copy of the model, share every step:
+ *
+ *   rows of the step -> W shards (by caption length, dealt in turn, so the shards are alike)
+ *   each: forward and backward on its shard, the loss divided by the whole batch's counts
+ *         (loss.ts `normalization`), gradients written into its slot of shared memory
+ *   this thread: the slots summed, in slot order, into the sum (= the whole batch's gradient)
+ *   each: the same clip and Adam update from the sum -> the weights stay identical
+ *
+ * Dropout masks belong to the captions (src/model/dropout.ts), so W workers and one train the
+ * same numbers up to float rounding (test/train/data-parallel.test.ts). A worker builds its
+ * trainer from a recipe (a module and an exported factory, given JSON), then receives this
+ * trainer's weights and optimiser state; again after every `restore` (a resumed run).
+ *
+ *   trainer.useWorkers(2, { module: __filename, exportName: 'workerTrainer', argument: config });
+ *   await trainer.trainStep(rows, epoch, step);   // the group starts at the first step
+ */
+import * as os from 'os';
+import * as path from 'path';
+import { Worker } from 'worker_threads';
+
+import * as tf from '@tensorflow/tfjs';
+
+import type { BackendKind } from '../compute/backend';
+import type { Trainer, TrainingSnapshot } from './trainer';
+
+/** How a worker thread builds its own trainer: `require(module)[exportName](argument)`, after its backend is chosen. */
+export interface WorkerRecipe {
+  /** Absolute path of a TypeScript or JavaScript module. */
+  module: string;
+  exportName: string;
+  /** Plain data (structured-cloned to the worker). */
+  argument: unknown;
+}
+
+/** What this thread tells a worker. */
+export type ToWorker =
+  | { kind: 'state'; snapshot: TrainingSnapshot }
+  | { kind: 'step'; rows: Int32Array; next: Int32Array | null; epoch: number; stepInEpoch: number; normalization: { tokens: number; captions: number } }
+  | { kind: 'apply'; present: boolean[]; learningRate: number; encoderLearningRate: number }
+  | { kind: 'close' };
+
+/** What a worker answers. */
+export type FromWorker =
+  | { kind: 'ready'; layout: { name: string; size: number }[] }
+  | { kind: 'synced' }
+  | { kind: 'done'; present: boolean[]; loss: number; crossEntropy: number; attention: number }
+  | { kind: 'error'; message: string };
+
+/** What a worker is started with (worker_threads' workerData). */
+export interface WorkerStart {
+  recipe: WorkerRecipe;
+  backend: BackendKind;
+  /** Its slot in the shared gradients (1..W-1; this thread is 0). */
+  slot: number;
+  /** Float32 [W + 1, total]: W gradient slots, then the sum. */
+  shared: SharedArrayBuffer;
+}
+
+/** Set by `trainRuns` for each training process: the cores its run may use where `train.workers` is 'auto'. */
+export const WORKERS_ENV = 'CAPTIONING_WORKERS';
+
+/**
+ * Below this much arithmetic per step (GFLOP, estimated by `stepGflop`) 'auto' trains with one
+ * worker: measured by `npm run bench` on 2 cores (bench/README.md), the quick profile's step
+ * (about 1.5 GFLOP) took longer with 2 workers than with 1, the `small` shape's (about 14)
+ * less: small steps are dominated by per-kernel costs and memory traffic, which do not
+ * shrink with the shard and which two cores contend for.
+ */
+export const AUTO_WORKERS_MIN_GFLOP = 4;
+
+/** A step's matMul arithmetic, roughly: 6 FLOP per weight and token (forward, and two products backward). */
+export function stepGflop(weights: number, tokensPerStep: number): number {
+  return (6 * weights * tokensPerStep) / 1e9;
+}
+
+/**
+ * The workers a run trains with: a number as given; 'auto' the cores `trainRuns` gave its
+ * process (CAPTIONING_WORKERS), else every core, when a step is large enough to gain from
+ * them (`AUTO_WORKERS_MIN_GFLOP`); always 1 off the one-thread CPU backends (tfjs-node runs
+ * its own threads, a GPU trains one run at a time).
+ */
+export function resolveWorkers(setting: number | 'auto', tfBackend: string, gflopPerStep: number, env: NodeJS.ProcessEnv = process.env): number {
+  if (setting !== 'auto') return setting;
+  if (tfBackend !== 'wasm' && tfBackend !== 'cpu') return 1;
+  if (gflopPerStep < AUTO_WORKERS_MIN_GFLOP) return 1;
+  const given = env[WORKERS_ENV];
+  if (given === undefined || given === '') return Math.max(1, os.availableParallelism());
+  const n = Number(given);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${WORKERS_ENV} must be a whole number >= 1, got ${JSON.stringify(given)}`);
+  return n;
+}
+
+/** Shards of a step's rows: sorted by caption length, dealt in turn; at most `count`, none empty. */
+export function splitRows(rows: Int32Array, lengthOf: (row: number) => number, count: number): Int32Array[] {
+  const sorted = Array.from(rows).sort((a, b) => lengthOf(b) - lengthOf(a) || a - b);
+  const shards = Array.from({ length: Math.min(count, rows.length) }, () => [] as number[]);
+  sorted.forEach((row, k) => shards[k % shards.length].push(row));
+  return shards.map((s) => Int32Array.from(s));
+}
+
+/** The backend a worker must use: this thread's (data-parallel workers are for the one-thread CPU backends). */
+function workerBackend(): BackendKind {
+  const name = tf.getBackend();
+  if (name === 'wasm' || name === 'cpu') return name;
+  throw new Error(`data-parallel workers run on the wasm or cpu backend, not ${JSON.stringify(name)}: tfjs-node uses every core itself and a GPU trains one run at a time (set train.workers to 1)`);
+}
+
+/** One worker thread with a queue of replies. */
+class WorkerHandle {
+  private readonly replies: FromWorker[] = [];
+  private readonly waiting: ((reply: FromWorker) => void)[] = [];
+  private failure: Error | null = null;
+
+  constructor(private readonly worker: Worker) {
+    worker.unref(); // an idle worker does not keep the process alive; `next` holds it while a reply is awaited
+    worker.on('message', (reply: FromWorker) => this.deliver(reply));
+    worker.on('error', (error) => this.fail(error));
+    worker.on('exit', (code) => this.fail(new Error(`data-parallel worker exited (code ${code})`)));
+  }
+
+  post(message: ToWorker): void {
+    if (this.failure) throw this.failure;
+    this.worker.postMessage(message);
+  }
+
+  /** The next reply, which must be of `kind`. */
+  async next<K extends FromWorker['kind']>(kind: K): Promise<Extract<FromWorker, { kind: K }>> {
+    let reply = this.replies.shift();
+    if (!reply) {
+      this.worker.ref();
+      try {
+        reply = await new Promise<FromWorker>((resolve, reject) => {
+          if (this.failure) return reject(this.failure);
+          this.waiting.push(resolve);
+        });
+      } finally {
+        this.worker.unref();
+      }
+    }
+    if (reply.kind === 'error') throw new Error(`data-parallel worker: ${reply.message}`);
+    if (reply.kind !== kind) throw new Error(`data-parallel worker: expected '${kind}', got '${reply.kind}'`);
+    return reply as Extract<FromWorker, { kind: K }>;
+  }
+
+  async close(): Promise<void> {
+    this.failure ??= new Error('data-parallel worker closed');
+    await this.worker.terminate();
+  }
+
+  private deliver(reply: FromWorker): void {
+    const resolve = this.waiting.shift();
+    if (resolve) resolve(reply);
+    else this.replies.push(reply);
+  }
+
+  private fail(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    for (const resolve of this.waiting.splice(0)) resolve({ kind: 'error', message: error.message });
+  }
+}
+
+/** Gradients by weight name into a slot of the shared buffer (zeros for a weight without one); which had one. */
+export function writeGradients(layout: readonly { name: string; size: number }[], grads: ReadonlyMap<string, tf.Tensor>, slot: Float32Array): boolean[] {
+  let offset = 0;
+  return layout.map(({ name, size }) => {
+    const g = grads.get(name);
+    if (g) slot.set(g.dataSync() as Float32Array, offset);
+    else slot.fill(0, offset, offset + size);
+    offset += size;
+    return g !== undefined;
+  });
+}
+
+/** The summed gradients as tensors, for the weights some shard had one for. */
+export function readGradients(layout: readonly { name: string; size: number }[], shapes: ReadonlyMap<string, number[]>, sum: Float32Array, present: readonly boolean[]): Map<string, tf.Tensor> {
+  const grads = new Map<string, tf.Tensor>();
+  let offset = 0;
+  layout.forEach(({ name, size }, k) => {
+    if (present[k]) grads.set(name, tf.tensor(sum.subarray(offset, offset + size), shapes.get(name)!, 'float32'));
+    offset += size;
+  });
+  return grads;
+}
+
+export class DataParallelGroup {
+  private readonly layout: { name: string; size: number }[];
+  private readonly slots: Float32Array[];
+  private readonly sum: Float32Array;
+
+  private constructor(
+    private readonly trainer: Trainer,
+    private readonly workers: WorkerHandle[],
+    shared: SharedArrayBuffer,
+  ) {
+    this.layout = trainer.weightLayout();
+    const total = this.layout.reduce((a, w) => a + w.size, 0);
+    this.slots = Array.from({ length: workers.length + 1 }, (_, k) => new Float32Array(shared, k * total * 4, total));
+    this.sum = new Float32Array(shared, (workers.length + 1) * total * 4, total);
+  }
+
+  /** Workers in all, this thread included. */
+  get size(): number {
+    return this.workers.length + 1;
+  }
+
+  /** Starts W - 1 workers that build their trainer from `recipe`, checks they hold the same weights, and gives them this trainer's state. */
+  static async start(trainer: Trainer, workers: number, recipe: WorkerRecipe): Promise<DataParallelGroup> {
+    const backend = workerBackend();
+    const layout = trainer.weightLayout();
+    const total = layout.reduce((a, w) => a + w.size, 0);
+    const shared = new SharedArrayBuffer((workers + 1) * total * 4);
+    const entry = path.join(__dirname, 'data-parallel-worker.ts');
+    const boot = `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(entry)});`;
+    const handles = Array.from({ length: workers - 1 }, (_, k) => {
+      const workerData: WorkerStart = { recipe, backend, slot: k + 1, shared };
+      return new WorkerHandle(new Worker(boot, { eval: true, workerData }));
+    });
+    const group = new DataParallelGroup(trainer, handles, shared);
+    try {
+      const expected = JSON.stringify(layout);
+      for (const handle of handles) {
+        const { layout: theirs } = await handle.next('ready');
+        if (JSON.stringify(theirs) !== expected) throw new Error(`data-parallel worker built a different model: weights ${JSON.stringify(theirs.map((w) => w.name))}, expected ${JSON.stringify(layout.map((w) => w.name))}`);
+      }
+      await group.syncState();
+    } catch (error) {
+      await group.close();
+      throw error;
+    }
+    return group;
+  }
+
+  /** Gives every worker this trainer's weights, optimiser state and counters. */
+  async syncState(): Promise<void> {
+    const snapshot = this.trainer.snapshot();
+    for (const handle of this.workers) handle.post({ kind: 'state', snapshot });
+    for (const handle of this.workers) await handle.next('synced');
+  }
+
+  /** One step over all workers: shards, gradients summed, the same update everywhere. Returns the whole batch's loss parts. */
+  async trainStep(rows: Int32Array, step: { epoch: number; stepInEpoch: number }, next?: Int32Array): Promise<{ loss: number; crossEntropy: number; attention: number; inputWaitSeconds: number }> {
+    const { captions } = this.trainer.train;
+    const lengthOf = (r: number) => captions.offsets[r + 1] - captions.offsets[r];
+    const shards = splitRows(rows, lengthOf, this.size);
+    const nextShards = next ? splitRows(next, lengthOf, this.size) : [];
+    const whole = this.trainer.batchOf(rows);
+    const normalization = { tokens: whole.realIndex.length, captions: whole.B };
+    shards.slice(1).forEach((shard, k) => {
+      this.workers[k].post({ kind: 'step', rows: shard, next: nextShards[k + 1] ?? null, epoch: step.epoch, stepInEpoch: step.stepInEpoch, normalization });
+    });
+    const own = await this.trainer.shardGradients(shards[0], step, { next: nextShards[0], normalization });
+    let present = writeGradients(this.layout, own.grads, this.slots[0]);
+    tf.dispose([...own.grads.values()]);
+    const totals = { loss: own.loss, crossEntropy: own.crossEntropy, attention: own.attention, inputWaitSeconds: own.inputWaitSeconds };
+    for (let k = 0; k < shards.length - 1; k++) {
+      const done = await this.workers[k].next('done');
+      totals.loss += done.loss;
+      totals.crossEntropy += done.crossEntropy;
+      totals.attention += done.attention;
+      present = present.map((p, i) => p || done.present[i]);
+    }
+    // The sum, in slot order (the same order whatever the timing).
+    this.sum.set(this.slots[0]);
+    for (let k = 1; k < shards.length; k++) {
+      const slot = this.slots[k];
+      for (let i = 0; i < slot.length; i++) this.sum[i] += slot[i];
+    }
+    const { learningRate, encoderLearningRate } = this.trainer.progress;
+    for (const handle of this.workers) handle.post({ kind: 'apply', present, learningRate, encoderLearningRate });
+    this.trainer.applyGradients(readGradients(this.layout, this.trainer.weightShapes(), this.sum, present));
+    return totals;
+  }
+
+  /** Stops the workers. */
+  async close(): Promise<void> {
+    for (const handle of this.workers) {
+      try {
+        handle.post({ kind: 'close' });
+      } catch {
+        // already gone
+      }
+    }
+    await Promise.all(this.workers.map((h) => h.close()));
+  }
+}
