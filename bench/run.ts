@@ -17,6 +17,7 @@
  *   npx tsx bench/run.ts training small       # some groups and/or shapes
  *   BENCH_OUT=results/x.json npx tsx bench/run.ts
  */
+import { spawnSync } from 'child_process';
 import * as os from 'os';
 import * as path from 'path';
 
@@ -34,6 +35,8 @@ export type { BenchResult } from './timing';
 
 const GROUPS = ['training', 'decoding', 'features', 'metrics'] as const;
 const TRAINING_SHAPE_NAMES = ['quick-data', ...TRAINING_SHAPES.map((s) => s.name)];
+/** Shapes also timed with 2 data-parallel workers (issue #16: a lone run on every core). */
+const DATA_PARALLEL_SHAPES = ['quick-data', 'small'];
 type Group = (typeof GROUPS)[number];
 
 /** The two columns: the code before issue #9's optimisations, and after. */
@@ -83,6 +86,12 @@ export async function runBenchmarks(args: readonly string[] = []): Promise<Bench
             }
             report(await inColumn(v, () => benchTrainingSteps([shape], [v.teacherForcing])));
           }
+          if (DATA_PARALLEL_SHAPES.includes(shape)) {
+            // The after column again with 2 data-parallel workers (src/train/data-parallel.ts), on the same machine load.
+            const after = VARIANTS.find((v) => v.column === 'after')!;
+            report((await inColumn(after, () => benchTrainingSteps([shape], [after.teacherForcing], 2))).map((r) => ({ ...r, column: 'after, 2 workers' })));
+          }
+          if (shape === 'small') report(torchSmallStep());
         }
         break;
       case 'decoding':
@@ -107,6 +116,25 @@ export async function runBenchmarks(args: readonly string[] = []): Promise<Bench
   );
   process.stdout.write(`written: ${file}\n`);
   return results;
+}
+
+/**
+ * The same `small` step in PyTorch (bench/sat_torch.py), on 1 thread and on every core, when
+ * Debian's python3-torch is installed; else a line saying how to get the comparison.
+ */
+function torchSmallStep(): BenchResult[] {
+  const script = path.join(__dirname, 'sat_torch.py');
+  const probe = spawnSync('python3', ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    process.stdout.write('  PyTorch comparison: python3-torch is not installed (apt-get install python3-torch); not run\n');
+    return [];
+  }
+  return [1, os.availableParallelism()].map((threads) => {
+    const run = spawnSync('python3', [script, '--threads', String(threads)], { encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`bench/sat_torch.py --threads ${threads} failed: ${run.stderr}`);
+    const out = JSON.parse(run.stdout.trim().split('\n').pop()!) as { medianMs: number; minMs: number; runs: number; torch: string };
+    return { name: `training step, small, PyTorch ${out.torch}, ${threads} thread(s)`, medianMs: out.medianMs, minMs: out.minMs, runs: out.runs, column: 'pytorch' };
+  });
 }
 
 if (require.main === module) {

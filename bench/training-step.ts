@@ -132,15 +132,34 @@ export function shapeTrainer(shape: TrainingShape, implementation: TeacherForcin
 }
 
 /** The quick profile's trainer on its real data (see the header). */
-async function quickDataTrainer(implementation: TeacherForcingImplementation): Promise<Trainer> {
+export async function quickDataTrainer(implementation: TeacherForcingImplementation): Promise<Trainer> {
   const config = resolveConfig('quick');
   const data = await prepareData(config, { log: null });
   return new Trainer(buildCaptioner(config, data), { captions: data.train, inputs: data.inputs }, { ...trainerOptions(config), teacherForcing: implementation });
 }
 
-/** Median milliseconds of one training step of a shape ('quick-data': the real one) under one implementation. */
-export async function timeTrainingStep(shape: TrainingShape | 'quick-data', implementation: TeacherForcingImplementation): Promise<{ medianMs: number; times: number[]; loss: number }> {
-  const trainer = shape === 'quick-data' ? await quickDataTrainer(implementation) : shapeTrainer(shape, implementation);
+/** What a data-parallel worker of the bench builds (src/train/data-parallel.ts): the same trainer as the bench's own. */
+export interface BenchWorkerArgument {
+  shape: string;
+  implementation: TeacherForcingImplementation;
+}
+
+/** The bench's trainer of a shape ('quick-data': the real one); also the data-parallel workers' recipe. */
+export async function benchTrainer(argument: BenchWorkerArgument): Promise<Trainer> {
+  if (argument.shape === 'quick-data') return quickDataTrainer(argument.implementation);
+  const shape = TRAINING_SHAPES.find((s) => s.name === argument.shape);
+  if (!shape) throw new Error(`unknown training shape ${JSON.stringify(argument.shape)}`);
+  return shapeTrainer(shape, argument.implementation);
+}
+
+/**
+ * Median milliseconds of one training step of a shape ('quick-data': the real one) under one
+ * implementation, with `workers` data-parallel workers (this thread and workers - 1 threads).
+ */
+export async function timeTrainingStep(shape: TrainingShape | 'quick-data', implementation: TeacherForcingImplementation, workers = 1): Promise<{ medianMs: number; times: number[]; loss: number }> {
+  const argument: BenchWorkerArgument = { shape: shape === 'quick-data' ? shape : shape.name, implementation };
+  const trainer = await benchTrainer(argument);
+  trainer.useWorkers(workers, { module: __filename, exportName: 'benchTrainer', argument });
   const { warmup, runs } = shape === 'quick-data' ? { warmup: 5, runs: 25 } : shape;
   const plan = trainer.plan(0);
   const times: number[] = [];
@@ -148,7 +167,7 @@ export async function timeTrainingStep(shape: TrainingShape | 'quick-data', impl
   try {
     for (let s = 0; s < warmup + runs; s++) {
       const start = process.hrtime.bigint();
-      const out = await trainer.trainStep(plan[s % plan.length], 0, s);
+      const out = await trainer.trainStep(plan[s % plan.length], 0, s, { next: plan[(s + 1) % plan.length] });
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
       if (s >= warmup) times.push(ms);
       loss = out.loss;
@@ -160,18 +179,19 @@ export async function timeTrainingStep(shape: TrainingShape | 'quick-data', impl
   return { medianMs: median(times), times, loss };
 }
 
-/** The training-step benchmark of every shape (or those named), both implementations. */
-export async function benchTrainingSteps(names?: readonly string[], implementations: readonly TeacherForcingImplementation[] = ['reference', 'optimised']): Promise<BenchResult[]> {
+/** The training-step benchmark of every shape (or those named), both implementations, with `workers` data-parallel workers. */
+export async function benchTrainingSteps(names?: readonly string[], implementations: readonly TeacherForcingImplementation[] = ['reference', 'optimised'], workers = 1): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   for (const shape of ['quick-data' as const, ...TRAINING_SHAPES]) {
     const name = shape === 'quick-data' ? shape : shape.name;
     if (names && names.length > 0 && !names.includes(name)) continue;
     for (const implementation of implementations) {
       const before = tf.memory().numTensors;
-      const r = await timeTrainingStep(shape, implementation);
+      const r = await timeTrainingStep(shape, implementation, workers);
       const leaked = tf.memory().numTensors - before;
       results.push({
-        name: `training step, ${name}, ${implementation}`,
+        name: `training step, ${name}, ${implementation}${workers > 1 ? `, ${workers} workers` : ''}`,
+        workers,
         medianMs: r.medianMs,
         minMs: Math.min(...r.times),
         runs: r.times.length,
