@@ -66,6 +66,16 @@ export interface TrainRunsOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * The cores a run starting now gets for its data-parallel workers: the machine's cores
+ * divided among the runs that will train beside it (those running, this one, and as many of
+ * the `queued` as there are free process slots), at least 1.
+ */
+export function coresPerRun(cores: number, processes: number, running: number, queued: number): number {
+  const alongside = Math.min(processes, running + 1 + queued);
+  return Math.max(1, Math.floor(cores / alongside));
+}
+
 /** The result a child reported. */
 interface ChildResult {
   id: string;
@@ -212,9 +222,7 @@ async function trainInChildren(
     const worker = async () => {
       while (next < todo.length) {
         const k = todo[next++];
-        // The cores this run gets: divided among the runs that will train beside it.
-        const alongside = Math.min(processes, running + 1 + (todo.length - next));
-        const share = Math.max(1, Math.floor(cores / alongside));
+        const share = coresPerRun(cores, processes, running, todo.length - next);
         const request = requests[k];
         // Claim the caches no child prepares yet (before any await, so two workers never both
         // claim one), then wait for the children preparing the others.

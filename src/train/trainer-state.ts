@@ -1,5 +1,6 @@
 /**
- * A trainer's checkpoint in the run store's one checkpoint format (src/tracking): the
+ * A trainer's state as host arrays (`readWeights`, `writeWeights`: what snapshots, data-parallel
+ * workers and tests copy) and its checkpoint in the run store's one checkpoint format (src/tracking): the
  * weights and Adam's moments as named host arrays, the counters as the checkpoint's JSON
  * state, each checked on the way back in, so that a damaged or foreign checkpoint fails
  * with the field at fault instead of training on from a wrong state.
@@ -11,8 +12,26 @@
  * Arrays: `weights/<name>`, `adam.m/<name>`, `adam.v/<name>` (float32, the weight's shape).
  * Random state needs no saving: batch order and dropout masks derive from (seed, epoch, step).
  */
+import * as tf from '@tensorflow/tfjs';
+
 import type { HostArray, JsonValue } from '../tracking';
 import type { TrainingProgress, TrainingSnapshot } from './trainer';
+
+/** Host copies of weights by name. */
+export function readWeights(variables: ReadonlyMap<string, tf.Variable>): Map<string, { shape: number[]; data: Float32Array }> {
+  return new Map([...variables].map(([k, v]) => [k, { shape: [...v.shape], data: Float32Array.from(v.dataSync()) }]));
+}
+
+/** Writes host weights into variables (names and shapes must match). */
+export function writeWeights(variables: ReadonlyMap<string, tf.Variable>, weights: ReadonlyMap<string, { shape: number[]; data: Float32Array }>): void {
+  for (const [name, v] of variables) {
+    const w = weights.get(name);
+    if (!w) throw new Error(`weights: none saved for ${JSON.stringify(name)}`);
+    if (w.shape.join(',') !== v.shape.join(',')) throw new Error(`weights: ${JSON.stringify(name)} is [${w.shape}] saved, [${v.shape}] in the model`);
+    tf.tidy(() => v.assign(tf.tensor(w.data, v.shape, 'float32')));
+  }
+  for (const name of weights.keys()) if (!variables.has(name)) throw new Error(`weights: ${JSON.stringify(name)} is saved but the model has no such weight`);
+}
 
 /** The JSON half of a trainer checkpoint. */
 export type TrainerCheckpointState = {

@@ -30,6 +30,7 @@ import { planImageBatches } from './batches';
 import type { TrainConfig } from '../config';
 import { DataParallelGroup, type WorkerRecipe } from './data-parallel';
 import { captionLoss, type TeacherForcingImplementation } from './loss';
+import { readWeights, writeWeights } from './trainer-state';
 import { CLIP_MODES } from '../config';
 
 
@@ -112,22 +113,6 @@ export interface TrainingSnapshot {
 /** A 31-bit integer seed derived from labels (dropout masks per step). */
 export function derivedSeed(...labels: (string | number)[]): number {
   return createRng(labels.join(':')).int(2 ** 31 - 1) + 1;
-}
-
-/** Host copies of weights by name. */
-export function readWeights(variables: ReadonlyMap<string, tf.Variable>): Map<string, { shape: number[]; data: Float32Array }> {
-  return new Map([...variables].map(([k, v]) => [k, { shape: [...v.shape], data: Float32Array.from(v.dataSync()) }]));
-}
-
-/** Writes host weights into variables (names and shapes must match). */
-export function writeWeights(variables: ReadonlyMap<string, tf.Variable>, weights: ReadonlyMap<string, { shape: number[]; data: Float32Array }>): void {
-  for (const [name, v] of variables) {
-    const w = weights.get(name);
-    if (!w) throw new Error(`weights: none saved for ${JSON.stringify(name)}`);
-    if (w.shape.join(',') !== v.shape.join(',')) throw new Error(`weights: ${JSON.stringify(name)} is [${w.shape}] saved, [${v.shape}] in the model`);
-    tf.tidy(() => v.assign(tf.tensor(w.data, v.shape, 'float32')));
-  }
-  for (const name of weights.keys()) if (!variables.has(name)) throw new Error(`weights: ${JSON.stringify(name)} is saved but the model has no such weight`);
 }
 
 export class Trainer {

@@ -10,7 +10,8 @@ import * as tf from '@tensorflow/tfjs';
 
 import { selectBackend } from '../../src/compute/backend';
 import { splitRows } from '../../src/train/data-parallel';
-import { readWeights, type Trainer } from '../../src/train/trainer';
+import type { Trainer } from '../../src/train/trainer';
+import { readWeights } from '../../src/train/trainer-state';
 import { tinyTrainer, type TinyRecipe } from './tiny-recipe';
 
 before(async () => {

@@ -12,7 +12,8 @@ import { cachedTransposes } from '../../src/compute/wasm-kernel-patches';
 import { setWasmSpeedups } from '../../src/compute/wasm-speedups';
 import { type DecoderOptions } from '../../src/model/decoder';
 import type { TeacherForcingImplementation } from '../../src/train/loss';
-import { readWeights, Trainer, type TrainerOptions } from '../../src/train/trainer';
+import { Trainer, type TrainerOptions } from '../../src/train/trainer';
+import { readWeights } from '../../src/train/trainer-state';
 import { tinyCaptioner, tinyDataset, tinyInputs, tinyTrainerOptions } from '../model/helpers';
 
 before(async () => {
