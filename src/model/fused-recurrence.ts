@@ -29,6 +29,7 @@
  * backend: the host loops read tensors back every step, which suits CPU backends only.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 import { type AttentionSpec, attentionContext, attentionContextBackward, lstmBackward, lstmCell, lstmPreactivations, scoreGradientRows } from './recurrence-kernels';
 
@@ -49,35 +50,69 @@ export interface RecurrenceInputs {
   c0: tf.Tensor2D; // [B, H]
 }
 
-/** x [rows, cols] (host) times a weight on the backend, read back: [rows, out]. */
-function hostMatMul(x: Float32Array, rows: number, cols: number, weight: tf.Tensor2D, transposeWeight = false): Float32Array {
+/**
+ * Reusable host buffers: the per-step results read back from the backend land in these
+ * instead of fresh arrays (dataSync copies into a new array each time: at the quick
+ * profile's shapes about 25 MB a batch, whose collection, on V8's helper threads, took the
+ * second core from a run training beside this one).
+ */
+class Scratch {
+  private readonly buffers = new Map<string, Float32Array>();
+  get(name: string, length: number): Float32Array {
+    let buffer = this.buffers.get(name);
+    if (!buffer || buffer.length < length) this.buffers.set(name, (buffer = new Float32Array(length)));
+    return buffer.subarray(0, length);
+  }
+  /** A buffer of zeros. */
+  zeros(name: string, length: number): Float32Array {
+    return this.get(name, length).fill(0);
+  }
+}
+
+/**
+ * This thread's buffers, reused from batch to batch (a batch's forward and backward run one
+ * after the other inside tf.variableGrads; a forward without a backward, as in validation,
+ * leaves nothing behind that matters). Arrays of a batch's size, allocated afresh, went to
+ * V8's large-object space and each batch set off a full collection.
+ */
+const scratch = new Scratch();
+
+/** A tensor's values copied into a scratch buffer, straight from the wasm heap (the view is used at once, before anything can grow the heap). */
+function readInto(t: tf.Tensor, scratch: Scratch, name: string): Float32Array {
+  const view = (tf.backend() as BackendWasm).typedArrayFromHeap(t) as Float32Array;
+  const out = scratch.get(name, view.length);
+  out.set(view);
+  return out;
+}
+
+/** x [rows, cols] (host) times a weight on the backend, read back into scratch `name`: [rows, out]. */
+function hostMatMul(x: Float32Array, rows: number, cols: number, weight: tf.Tensor2D, scratch: Scratch, name: string, transposeWeight = false): Float32Array {
   const input = tf.tensor2d(x, [rows, cols]);
   const product = tf.matMul(input, weight, false, transposeWeight);
-  const values = product.dataSync() as Float32Array; // not through tf.tidy: it would walk every number of the array it returns
+  const values = readInto(product, scratch, name); // not through tf.tidy: it would walk every number of the array it returns
   tf.dispose([input, product]);
   return values;
 }
 
-/** Runs `fn` and reads its result back to the host, freeing every tensor it made. */
-function readBack(fn: () => tf.Tensor): Float32Array {
+/** Runs `fn` and reads its result back into scratch `name`, freeing every tensor it made. */
+function readBack(fn: () => tf.Tensor, scratch: Scratch, name: string): Float32Array {
   const result = tf.tidy(fn);
-  const values = result.dataSync() as Float32Array;
+  const values = readInto(result, scratch, name);
   result.dispose();
   return values;
 }
 
 const read = (t: tf.Tensor): Float32Array => t.dataSync() as Float32Array;
 
-/** Rows of [U, ...rowSize] host data picked by `index` [B]: [B, ...rowSize]. */
-function gatherRows(data: Float32Array, rowSize: number, index: Int32Array): Float32Array {
-  const out = new Float32Array(index.length * rowSize);
+/** Rows of [U, ...rowSize] host data picked by `index` [B]: [B, ...rowSize], into scratch `name`. */
+function gatherRows(data: Float32Array, rowSize: number, index: Int32Array, name: string): Float32Array {
+  const out = scratch.get(name, index.length * rowSize);
   index.forEach((u, b) => out.set(data.subarray(u * rowSize, (u + 1) * rowSize), b * rowSize));
   return out;
 }
 
-/** The transpose of [rows, cols] host data: [cols, rows] (matMuls with a transposed left operand are slow on wasm). */
-function transposeHost(data: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(rows * cols);
+/** The transpose of [rows, cols] host data: [cols, rows] (matMuls with a transposed left operand are slow on wasm), into `out`. */
+function transposeHost(data: Float32Array, rows: number, cols: number, out: Float32Array): Float32Array {
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
   return out;
 }
@@ -140,42 +175,44 @@ export function fusedRecurrence(
   stepSizes.reduce((offset, Bt) => (rowOf.push(offset), offset + Bt), 0);
 
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [wordGates, projected, features, h0, c0, wRec, wHp, bHp, v] = args as tf.Tensor[];
-    const wordGatesHost = read(wordGates);
-    const projectedHost = gatherRows(read(projected), P * A, imageOf); // [B, P, A]
-    const featuresHost = gatherRows(read(features), P * D, imageOf); // [B, P, D]
-    const vHost = read(v);
-    const biasHost = read(bHp);
+    // The features are an input (and get a gradient) only when a trainable encoder made them.
+    const [wordGates, projected, h0, c0, wRec, wHp, bHp, v] = args as tf.Tensor[];
+    const features = featureGradients ? (args[8] as tf.Tensor) : inputs.features; // (after the inputs, customGrad passes its save function)
+    const wordGatesHost = readInto(wordGates, scratch, 'wordGates');
+    const projectedHost = gatherRows(readInto(projected, scratch, 'projectedImages'), P * A, imageOf, 'projected'); // [B, P, A]
+    const featuresHost = gatherRows(readInto(features, scratch, 'featureImages'), P * D, imageOf, 'features'); // [B, P, D]
+    const vHost = readInto(v, scratch, 'v');
+    const biasHost = readInto(bHp, scratch, 'bias');
     const projectedRows = new RowPrefixes(projectedHost, [P, A]);
     const wZ = wRec.slice([0, 0], [D, G4]) as tf.Tensor2D; // [D, 4H]
     const wHh = tf.concat([wRec.slice([D, 0], [H, G4]), wHp], 1) as tf.Tensor2D; // [H, 4H + A + G]
     // Saved for the backward pass, stacked over the steps' rows: [N, …].
     const saved = {
-      hp: new Float32Array(N * HP),
-      alpha: new Float32Array(N * P),
-      z: new Float32Array(N * D),
-      zg: new Float32Array(N * D),
-      gates: new Float32Array(N * G4),
-      hPrev: new Float32Array(N * H),
-      cPrev: new Float32Array(N * H),
-      tanhC: new Float32Array(N * H),
+      hp: scratch.get('saved.hp', N * HP),
+      alpha: scratch.get('saved.alpha', N * P),
+      z: scratch.get('saved.z', N * D),
+      zg: scratch.get('saved.zg', N * D),
+      gates: scratch.get('saved.gates', N * G4),
+      hPrev: scratch.get('saved.hPrev', N * H),
+      cPrev: scratch.get('saved.cPrev', N * H),
+      tanhC: scratch.get('saved.tanhC', N * H),
     };
-    const hidden = new Float32Array(N * H + B * P); // [N, H] then alphaSum [B, P]: one output
-    let h = read(h0); // [B_t, H]
-    let c = read(c0);
+    const hidden = scratch.zeros('hidden', N * H + B * P); // [N, H] then alphaSum [B, P]: one output
+    let h = readInto(h0, scratch, 'h0'); // [B_t, H]
+    let c = readInto(c0, scratch, 'c0');
     stepSizes.forEach((Bt, t) => {
       const row = rowOf[t];
       saved.hPrev.set(h.subarray(0, Bt * H), row * H);
       saved.cPrev.set(c.subarray(0, Bt * H), row * H);
-      const m = hostMatMul(h.subarray(0, Bt * H), Bt, H, wHh); // [B_t, 4H + A + G]
+      const m = hostMatMul(h.subarray(0, Bt * H), Bt, H, wHh, scratch, 'm'); // [B_t, 4H + A + G]
       const hp = saved.hp.subarray(row * HP, (row + Bt) * HP); // [B_t, A + G]
       for (let b = 0; b < Bt; b++) for (let k = 0; k < HP; k++) hp[b * HP + k] = m[b * (G4 + HP) + G4 + k] + biasHost[k];
-      const scores = readBack(() => activate(preActivations(projectedRows.rows(Bt), hp, Bt, A, G), spec.activation).reshape([Bt * P, A]).matMul(v as tf.Tensor2D)); // [B_t * P]
+      const scores = readBack(() => activate(preActivations(projectedRows.rows(Bt), hp, Bt, A, G), spec.activation).reshape([Bt * P, A]).matMul(v as tf.Tensor2D), scratch, 'scores'); // [B_t * P]
       attentionContext(spec, Bt, scores, featuresHost, hp, { alpha: saved.alpha, z: saved.z, zg: saved.zg, row });
-      const zW = hostMatMul(saved.zg.subarray(row * D, (row + Bt) * D), Bt, D, wZ); // [B_t, 4H]
-      const pre = lstmPreactivations(H, Bt, { wordGates: wordGatesHost, hW: m, hWStride: G4 + HP, zW, row }); // [B_t, 4H], g doubled
-      const sigmoids = readBack(() => tf.sigmoid(tf.tensor1d(pre))); // one vectorised kernel for the four gates
-      const next = { gates: saved.gates, tanhC: saved.tanhC, h: new Float32Array(Bt * H), c: new Float32Array(Bt * H), row };
+      const zW = hostMatMul(saved.zg.subarray(row * D, (row + Bt) * D), Bt, D, wZ, scratch, 'zW'); // [B_t, 4H]
+      const pre = lstmPreactivations(H, Bt, { wordGates: wordGatesHost, hW: m, hWStride: G4 + HP, zW, row }, scratch.get('pre', Bt * G4)); // [B_t, 4H], g doubled
+      const sigmoids = readBack(() => tf.sigmoid(tf.tensor1d(pre)), scratch, 'sigmoids'); // one vectorised kernel for the four gates
+      const next = { gates: saved.gates, tanhC: saved.tanhC, h: scratch.get(`h${t % 2}`, Bt * H), c: scratch.get(`c${t % 2}`, Bt * H), row }; // the state ping-pongs between two buffers
       lstmCell(H, Bt, sigmoids, c, next);
       hidden.set(next.h, row * H);
       for (let b = 0; b < Bt; b++) for (let p = 0; p < P; p++) hidden[N * H + b * P + p] += saved.alpha[(row + b) * P + p];
@@ -185,15 +222,15 @@ export function fusedRecurrence(
     projectedRows.dispose();
 
     const gradFunc = (dy: tf.Tensor): tf.Tensor[] => {
-      const dyHost = read(dy);
+      const dyHost = readInto(dy, scratch, 'dy');
       const dAlphaSum = dyHost.subarray(N * H); // [B, P]
-      const dGates = new Float32Array(N * G4);
-      const dHp = new Float32Array(N * HP);
+      const dGates = scratch.get('dGates', N * G4); // every row written by lstmBackward
+      const dHp = scratch.get('dHp', N * HP); // every row written, the gate's columns and then the attention's
       const dV = new Float64Array(A);
-      const dFeatures = featureGradients ? new Float32Array(B * P * D) : null;
+      const dFeatures = featureGradients ? scratch.zeros('dFeatures', B * P * D) : null;
       const dhNext = new Float64Array(B * H); // rows at or past the next step's B are 0
       const dcNext = new Float64Array(B * H);
-      const dzg = new Float32Array(B * D);
+      const dzg = scratch.get('dzg', B * D);
       const rows = new RowPrefixes(projectedHost, [P, A]);
       let preSum: tf.Tensor3D | null = null; // sum over the steps done of u [B_t, P, A] (below)
       for (let t = stepSizes.length - 1; t >= 0; t--) {
@@ -201,7 +238,7 @@ export function fusedRecurrence(
         const row = rowOf[t];
         for (let k = 0; k < Bt * H; k++) dhNext[k] += dyHost[row * H + k];
         lstmBackward(H, Bt, { gates: saved.gates, tanhC: saved.tanhC, cPrev: saved.cPrev, row }, dhNext, dcNext, dGates);
-        const dx = hostMatMul(dGates.subarray(row * G4, (row + Bt) * G4), Bt, G4, wRec as tf.Tensor2D, true); // [B_t, D + H]
+        const dx = hostMatMul(dGates.subarray(row * G4, (row + Bt) * G4), Bt, G4, wRec as tf.Tensor2D, scratch, 'dx', true); // [B_t, D + H]
         for (let b = 0; b < Bt; b++) for (let d = 0; d < D; d++) dzg[b * D + d] = dx[b * (D + H) + d];
         const hp = saved.hp.subarray(row * HP);
         const stepHp = dHp.subarray(row * HP);
@@ -224,9 +261,9 @@ export function fusedRecurrence(
         });
         preSum?.dispose();
         preSum = nextSum;
-        scoreGradientRows(spec, Bt, read(uOverRegions), { hp, v: vHost }, { hp: stepHp, v: dV });
+        scoreGradientRows(spec, Bt, readInto(uOverRegions, scratch, 'uOverRegions'), { hp, v: vHost }, { hp: stepHp, v: dV });
         uOverRegions.dispose();
-        const dhFromHp = hostMatMul(dHp.subarray(row * HP, (row + Bt) * HP), Bt, HP, wHp as tf.Tensor2D, true); // [B_t, H]
+        const dhFromHp = hostMatMul(dHp.subarray(row * HP, (row + Bt) * HP), Bt, HP, wHp as tf.Tensor2D, scratch, 'dhFromHp', true); // [B_t, H]
         for (let b = 0; b < Bt; b++) for (let j = 0; j < H; j++) dhNext[b * H + j] = dx[b * (D + H) + D + j] + dhFromHp[b * H + j];
       }
       // d projected = v (sum_t u_t); with ReLU, dv gets the rest of sum u act(pre) = sum u (projected + hp): its projected part.
@@ -237,20 +274,19 @@ export function fusedRecurrence(
           for (let a = 0; a < A; a++) dV[a] += dvProjected[a];
         }
         return sum.mul(v.reshape([A])); // [B, P, A]
-      });
+      }, scratch, 'projectedGrad');
       preSum!.dispose();
       rows.dispose();
       // The weights, over all steps at once; left operands transposed on the host.
-      const xT = new Float32Array((D + H) * N); // [D + H, N]: the rows [zg | h_{t-1}] that met W_rec, transposed
-      xT.set(transposeHost(saved.zg, N, D), 0);
-      const hPrevT = transposeHost(saved.hPrev, N, H); // [H, N]
-      xT.set(hPrevT, D * N);
+      const xT = scratch.get('xT', (D + H) * N); // [D + H, N]: the rows [zg | h_{t-1}] that met W_rec, transposed
+      transposeHost(saved.zg, N, D, xT.subarray(0, D * N));
+      const hPrevT = transposeHost(saved.hPrev, N, H, xT.subarray(D * N)); // [H, N]
       const dGatesTensor = tf.tensor2d(dGates, [N, G4]);
       const dBias = new Float32Array(HP);
       for (let n = 0; n < N; n++) for (let k = 0; k < HP; k++) dBias[k] += dHp[n * HP + k];
       // Per-row gradients of the encoded images, summed per image: [B, …] -> [U, …].
       const perImage = (perRow: Float32Array, rowSize: number): Float32Array => {
-        const out = new Float32Array(U * rowSize);
+        const out = scratch.zeros(`perImage${rowSize}`, U * rowSize);
         imageOf.forEach((u, b) => {
           for (let k = 0; k < rowSize; k++) out[u * rowSize + k] += perRow[b * rowSize + k];
         });
@@ -259,13 +295,13 @@ export function fusedRecurrence(
       return [
         dGatesTensor, // d wordGates [N, 4H]
         tf.tensor3d(perImage(projectedGrad, P * A), [U, P, A]),
-        dFeatures ? tf.tensor3d(perImage(dFeatures, P * D), [U, P, D]) : tf.zeros([U, P, D]),
         tf.tensor2d(Float32Array.from(dhNext), [B, H]), // d h0
         tf.tensor2d(Float32Array.from(dcNext), [B, H]), // d c0
         tf.matMul(tf.tensor2d(xT, [D + H, N]), dGatesTensor), // d W_rec [D + H, 4H]
         tf.matMul(tf.tensor2d(hPrevT, [H, N]), tf.tensor2d(dHp, [N, HP])), // d W_hp [H, A + G]
         tf.tensor1d(dBias), // d b_hp [A + G]
         tf.tensor2d(Float32Array.from(dV), [A, 1]), // d v
+        ...(dFeatures ? [tf.tensor3d(perImage(dFeatures, P * D), [U, P, D])] : []), // d features
       ];
     };
     return { value: tf.tensor1d(hidden), gradFunc };
@@ -273,7 +309,8 @@ export function fusedRecurrence(
 
   return tf.tidy(() => {
     const { wordGates, projected, features, h0, c0 } = inputs;
-    const packed = op(wordGates, projected, features, h0, c0, weights.recurrent, weights.hidden, weights.hiddenBias, weights.score) as tf.Tensor1D; // [N*H + B*P]
+    const differentiable = [wordGates, projected, h0, c0, weights.recurrent, weights.hidden, weights.hiddenBias, weights.score, ...(featureGradients ? [features] : [])];
+    const packed = op(...differentiable) as tf.Tensor1D; // [N*H + B*P]
     return {
       hidden: packed.slice(0, N * H).reshape([N, H]) as tf.Tensor2D, // [N, H]
       alphaSum: packed.slice(N * H, B * P).reshape([B, P]) as tf.Tensor2D, // [B, P]

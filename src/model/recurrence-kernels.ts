@@ -147,14 +147,13 @@ export function scoreGradientRows(spec: AttentionSpec, B: number, uSum: Float32A
 
 /**
  * The LSTM's gate pre-activations for rows 0..B-1: wordGates rows `row`.. [N, 4H] + hW [B, 4H]
- * (row stride `hWStride`) + zW [B, 4H] -> [B, 4H], with the g block doubled: the caller takes
+ * (row stride `hWStride`) + zW [B, 4H] -> out [B, 4H], with the g block doubled: the caller takes
  * one sigmoid of all four blocks on the backend (JS's Math.exp and Math.tanh cost 10-20 ns
  * each) and tanh(g) = 2 s(2g) - 1.
  */
-export function lstmPreactivations(H: number, B: number, inputs: { wordGates: Float32Array; hW: Float32Array; hWStride: number; zW: Float32Array; row: number }): Float32Array {
+export function lstmPreactivations(H: number, B: number, inputs: { wordGates: Float32Array; hW: Float32Array; hWStride: number; zW: Float32Array; row: number }, out: Float32Array): Float32Array {
   const { wordGates, hW, hWStride, zW, row } = inputs;
   const G4 = 4 * H;
-  const out = new Float32Array(B * G4);
   for (let b = 0; b < B; b++) {
     const w = (row + b) * G4;
     const m = b * hWStride;
