@@ -66,7 +66,7 @@ export const WORKERS_ENV = 'CAPTIONING_WORKERS';
 /**
  * Below this much arithmetic per step (GFLOP, estimated by `stepGflop`) 'auto' trains with one
  * worker: measured by `npm run bench` on 2 cores (bench/README.md), the quick profile's step
- * (about 1.5 GFLOP) took longer with 2 workers than with 1, the `small` shape's (about 14)
+ * (below this by `stepGflop`) took longer with 2 workers than with 1, the `small` shape's (above it)
  * less: small steps are dominated by per-kernel costs and memory traffic, which do not
  * shrink with the shard and which two cores contend for.
  */
