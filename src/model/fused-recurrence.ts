@@ -78,7 +78,7 @@ class Scratch {
 const scratch = new Scratch();
 
 /** A tensor's values copied into a scratch buffer, straight from the wasm heap (the view is used at once, before anything can grow the heap). */
-function readInto(t: tf.Tensor, scratch: Scratch, name: string): Float32Array {
+function readInto(t: tf.Tensor, name: string): Float32Array {
   const view = (tf.backend() as BackendWasm).typedArrayFromHeap(t) as Float32Array;
   const out = scratch.get(name, view.length);
   out.set(view);
@@ -86,18 +86,18 @@ function readInto(t: tf.Tensor, scratch: Scratch, name: string): Float32Array {
 }
 
 /** x [rows, cols] (host) times a weight on the backend, read back into scratch `name`: [rows, out]. */
-function hostMatMul(x: Float32Array, rows: number, cols: number, weight: tf.Tensor2D, scratch: Scratch, name: string, transposeWeight = false): Float32Array {
+function hostMatMul(x: Float32Array, rows: number, cols: number, weight: tf.Tensor2D, name: string, transposeWeight = false): Float32Array {
   const input = tf.tensor2d(x, [rows, cols]);
   const product = tf.matMul(input, weight, false, transposeWeight);
-  const values = readInto(product, scratch, name); // not through tf.tidy: it would walk every number of the array it returns
+  const values = readInto(product, name); // not through tf.tidy: it would walk every number of the array it returns
   tf.dispose([input, product]);
   return values;
 }
 
 /** Runs `fn` and reads its result back into scratch `name`, freeing every tensor it made. */
-function readBack(fn: () => tf.Tensor, scratch: Scratch, name: string): Float32Array {
+function readBack(fn: () => tf.Tensor, name: string): Float32Array {
   const result = tf.tidy(fn);
-  const values = readInto(result, scratch, name);
+  const values = readInto(result, name);
   result.dispose();
   return values;
 }
@@ -178,11 +178,11 @@ export function fusedRecurrence(
     // The features are an input (and get a gradient) only when a trainable encoder made them.
     const [wordGates, projected, h0, c0, wRec, wHp, bHp, v] = args as tf.Tensor[];
     const features = featureGradients ? (args[8] as tf.Tensor) : inputs.features; // (after the inputs, customGrad passes its save function)
-    const wordGatesHost = readInto(wordGates, scratch, 'wordGates');
-    const projectedHost = gatherRows(readInto(projected, scratch, 'projectedImages'), P * A, imageOf, 'projected'); // [B, P, A]
-    const featuresHost = gatherRows(readInto(features, scratch, 'featureImages'), P * D, imageOf, 'features'); // [B, P, D]
-    const vHost = readInto(v, scratch, 'v');
-    const biasHost = readInto(bHp, scratch, 'bias');
+    const wordGatesHost = readInto(wordGates, 'wordGates');
+    const projectedHost = gatherRows(readInto(projected, 'projectedImages'), P * A, imageOf, 'projected'); // [B, P, A]
+    const featuresHost = gatherRows(readInto(features, 'featureImages'), P * D, imageOf, 'features'); // [B, P, D]
+    const vHost = readInto(v, 'v');
+    const biasHost = readInto(bHp, 'bias');
     const projectedRows = new RowPrefixes(projectedHost, [P, A]);
     const wZ = wRec.slice([0, 0], [D, G4]) as tf.Tensor2D; // [D, 4H]
     const wHh = tf.concat([wRec.slice([D, 0], [H, G4]), wHp], 1) as tf.Tensor2D; // [H, 4H + A + G]
@@ -198,20 +198,20 @@ export function fusedRecurrence(
       tanhC: scratch.get('saved.tanhC', N * H),
     };
     const hidden = scratch.zeros('hidden', N * H + B * P); // [N, H] then alphaSum [B, P]: one output
-    let h = readInto(h0, scratch, 'h0'); // [B_t, H]
-    let c = readInto(c0, scratch, 'c0');
+    let h = readInto(h0, 'h0'); // [B_t, H]
+    let c = readInto(c0, 'c0');
     stepSizes.forEach((Bt, t) => {
       const row = rowOf[t];
       saved.hPrev.set(h.subarray(0, Bt * H), row * H);
       saved.cPrev.set(c.subarray(0, Bt * H), row * H);
-      const m = hostMatMul(h.subarray(0, Bt * H), Bt, H, wHh, scratch, 'm'); // [B_t, 4H + A + G]
+      const m = hostMatMul(h.subarray(0, Bt * H), Bt, H, wHh, 'm'); // [B_t, 4H + A + G]
       const hp = saved.hp.subarray(row * HP, (row + Bt) * HP); // [B_t, A + G]
       for (let b = 0; b < Bt; b++) for (let k = 0; k < HP; k++) hp[b * HP + k] = m[b * (G4 + HP) + G4 + k] + biasHost[k];
-      const scores = readBack(() => activate(preActivations(projectedRows.rows(Bt), hp, Bt, A, G), spec.activation).reshape([Bt * P, A]).matMul(v as tf.Tensor2D), scratch, 'scores'); // [B_t * P]
+      const scores = readBack(() => activate(preActivations(projectedRows.rows(Bt), hp, Bt, A, G), spec.activation).reshape([Bt * P, A]).matMul(v as tf.Tensor2D), 'scores'); // [B_t * P]
       attentionContext(spec, Bt, scores, featuresHost, hp, { alpha: saved.alpha, z: saved.z, zg: saved.zg, row });
-      const zW = hostMatMul(saved.zg.subarray(row * D, (row + Bt) * D), Bt, D, wZ, scratch, 'zW'); // [B_t, 4H]
+      const zW = hostMatMul(saved.zg.subarray(row * D, (row + Bt) * D), Bt, D, wZ, 'zW'); // [B_t, 4H]
       const pre = lstmPreactivations(H, Bt, { wordGates: wordGatesHost, hW: m, hWStride: G4 + HP, zW, row }, scratch.get('pre', Bt * G4)); // [B_t, 4H], g doubled
-      const sigmoids = readBack(() => tf.sigmoid(tf.tensor1d(pre)), scratch, 'sigmoids'); // one vectorised kernel for the four gates
+      const sigmoids = readBack(() => tf.sigmoid(tf.tensor1d(pre)), 'sigmoids'); // one vectorised kernel for the four gates
       const next = { gates: saved.gates, tanhC: saved.tanhC, h: scratch.get(`h${t % 2}`, Bt * H), c: scratch.get(`c${t % 2}`, Bt * H), row }; // the state ping-pongs between two buffers
       lstmCell(H, Bt, sigmoids, c, next);
       hidden.set(next.h, row * H);
@@ -222,7 +222,7 @@ export function fusedRecurrence(
     projectedRows.dispose();
 
     const gradFunc = (dy: tf.Tensor): tf.Tensor[] => {
-      const dyHost = readInto(dy, scratch, 'dy');
+      const dyHost = readInto(dy, 'dy');
       const dAlphaSum = dyHost.subarray(N * H); // [B, P]
       const dGates = scratch.get('dGates', N * G4); // every row written by lstmBackward
       const dHp = scratch.get('dHp', N * HP); // every row written, the gate's columns and then the attention's
@@ -238,7 +238,7 @@ export function fusedRecurrence(
         const row = rowOf[t];
         for (let k = 0; k < Bt * H; k++) dhNext[k] += dyHost[row * H + k];
         lstmBackward(H, Bt, { gates: saved.gates, tanhC: saved.tanhC, cPrev: saved.cPrev, row }, dhNext, dcNext, dGates);
-        const dx = hostMatMul(dGates.subarray(row * G4, (row + Bt) * G4), Bt, G4, wRec as tf.Tensor2D, scratch, 'dx', true); // [B_t, D + H]
+        const dx = hostMatMul(dGates.subarray(row * G4, (row + Bt) * G4), Bt, G4, wRec as tf.Tensor2D, 'dx', true); // [B_t, D + H]
         for (let b = 0; b < Bt; b++) for (let d = 0; d < D; d++) dzg[b * D + d] = dx[b * (D + H) + d];
         const hp = saved.hp.subarray(row * HP);
         const stepHp = dHp.subarray(row * HP);
@@ -261,9 +261,9 @@ export function fusedRecurrence(
         });
         preSum?.dispose();
         preSum = nextSum;
-        scoreGradientRows(spec, Bt, readInto(uOverRegions, scratch, 'uOverRegions'), { hp, v: vHost }, { hp: stepHp, v: dV });
+        scoreGradientRows(spec, Bt, readInto(uOverRegions, 'uOverRegions'), { hp, v: vHost }, { hp: stepHp, v: dV });
         uOverRegions.dispose();
-        const dhFromHp = hostMatMul(dHp.subarray(row * HP, (row + Bt) * HP), Bt, HP, wHp as tf.Tensor2D, scratch, 'dhFromHp', true); // [B_t, H]
+        const dhFromHp = hostMatMul(dHp.subarray(row * HP, (row + Bt) * HP), Bt, HP, wHp as tf.Tensor2D, 'dhFromHp', true); // [B_t, H]
         for (let b = 0; b < Bt; b++) for (let j = 0; j < H; j++) dhNext[b * H + j] = dx[b * (D + H) + D + j] + dhFromHp[b * H + j];
       }
       // d projected = v (sum_t u_t); with ReLU, dv gets the rest of sum u act(pre) = sum u (projected + hp): its projected part.
@@ -274,7 +274,7 @@ export function fusedRecurrence(
           for (let a = 0; a < A; a++) dV[a] += dvProjected[a];
         }
         return sum.mul(v.reshape([A])); // [B, P, A]
-      }, scratch, 'projectedGrad');
+      }, 'projectedGrad');
       preSum!.dispose();
       rows.dispose();
       // The weights, over all steps at once; left operands transposed on the host.

@@ -25,6 +25,7 @@ import { Worker } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs';
 
 import type { BackendKind } from '../compute/backend';
+import { rowLength } from '../data/encoded-captions';
 import type { Trainer, TrainingSnapshot } from './trainer';
 
 /** How a worker thread builds its own trainer: `require(module)[exportName](argument)`, after its backend is chosen. */
@@ -245,11 +246,11 @@ export class DataParallelGroup {
   /** One step over all workers: shards, gradients summed, the same update everywhere. Returns the whole batch's loss parts. */
   async trainStep(rows: Int32Array, step: { epoch: number; stepInEpoch: number }, next?: Int32Array): Promise<{ loss: number; crossEntropy: number; attention: number; inputWaitSeconds: number }> {
     const { captions } = this.trainer.train;
-    const lengthOf = (r: number) => captions.offsets[r + 1] - captions.offsets[r];
+    const lengthOf = (r: number) => rowLength(captions, r); // ids, <start> and <end> included
     const shards = splitRows(rows, lengthOf, this.size);
     const nextShards = next ? splitRows(next, lengthOf, this.size) : [];
-    const whole = this.trainer.batchOf(rows);
-    const normalization = { tokens: whole.realIndex.length, captions: whole.B };
+    // The whole batch's counts: its real tokens (each caption predicts all its ids but <start>) and captions.
+    const normalization = { tokens: rows.reduce((n, r) => n + lengthOf(r) - 1, 0), captions: rows.length };
     shards.slice(1).forEach((shard, k) => {
       this.workers[k].post({ kind: 'step', rows: shard, next: nextShards[k + 1] ?? null, epoch: step.epoch, stepInEpoch: step.stepInEpoch, normalization });
     });

@@ -154,7 +154,7 @@ export class Trainer {
   }
 
   /** The teacher-forced batch of some caption rows (each caption keyed by its row, for its dropout mask). */
-  batchOf(rows: Int32Array) {
+  private batchOf(rows: Int32Array) {
     const captionBatch = makeCaptionBatch(this.train.captions, rows);
     return teacherBatch(captionBatch.ids, captionBatch.lengths, captionBatch.shape[1], captionBatch.images, rows);
   }
