@@ -3,8 +3,12 @@
 #   - Jupyter's nbconvert and client (to execute notebooks headlessly),
 #   - Jupyter Notebook, the classic front end (the browser test runs a chapter in it),
 #   - Chromium (to render figures as PNG/SVG),
+#   - OpenBLAS's headers and library (libopenblas-dev: the wasm backend's matrix products run
+#     on it through native/openblas-matmul, three to four times XNNPACK's speed),
 #     all from Debian/Ubuntu packages when apt-get is available, else it says what to install;
-#   - the npm packages (npm ci) when node_modules is missing or older than package-lock.json.
+#   - the npm packages (npm ci) when node_modules is missing or older than package-lock.json;
+#   - the native/openblas-matmul addon (npm run build:native) when it is missing or older than
+#     its sources. Without OpenBLAS the project still runs, on XNNPACK's slower products.
 # Safe to run again: a machine that has everything is left as it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +24,10 @@ if [ -z "${CAPTIONING_CHROMIUM:-}" ] && ! command -v chromium >/dev/null 2>&1 \
   && ! command -v chromium-browser >/dev/null 2>&1 && ! command -v google-chrome >/dev/null 2>&1; then
   missing+=(chromium)
 fi
+has_cblas() { printf '#include <cblas.h>\n' | "${CC:-cc}" -E -x c - >/dev/null 2>&1; }
+if ! has_cblas; then
+  missing+=(libopenblas-dev)
+fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
@@ -29,8 +37,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
-    echo "setup: please install: ${missing[*]} (Jupyter nbconvert + jupyter_client + notebook 6, and Chromium or Chrome;" >&2
-    echo "       set CAPTIONING_CHROMIUM to the browser binary if it is not on PATH)" >&2
+    echo "setup: please install: ${missing[*]} (Jupyter nbconvert + jupyter_client + notebook 6, Chromium or Chrome,"  >&2
+    echo "       and OpenBLAS with its cblas.h; set CAPTIONING_CHROMIUM to the browser binary if it is not on PATH)" >&2
     exit 1
   fi
 fi
@@ -39,5 +47,12 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   echo "setup: npm ci"
   # onnxruntime-node (pulled in later by transformers.js) must not try to download CUDA files.
   ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
+fi
+addon=native/openblas-matmul/build/Release/openblas_matmul.node
+if [ ! -f "$addon" ] || [ native/openblas-matmul/matmul.c -nt "$addon" ] || [ native/openblas-matmul/binding.gyp -nt "$addon" ]; then
+  echo "setup: building native/openblas-matmul (npm run build:native)"
+  if ! npm run --silent build:native >/tmp/captioning-build-native.log 2>&1; then
+    echo "setup: warning: native/openblas-matmul did not build (log: /tmp/captioning-build-native.log); matrix products will run on XNNPACK" >&2
+  fi
 fi
 echo "setup: ready ($(node --version), $(jupyter nbconvert --version 2>/dev/null | head -1 | sed 's/^/nbconvert /'), $(jupyter notebook --version 2>/dev/null | head -1 | sed 's/^/notebook /'))"

@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import * as path from 'path';
 
+import { describeMatMul } from './native-matmul';
 import { installWasmTraining } from './wasm-training';
 
 /** The backends we know how to load, fastest first. */
@@ -122,6 +123,7 @@ const defaultLoaders: Record<BackendKind, BackendLoader> = {
     return {
       simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
       threads: wasm.getThreadsCount(),
+      matMul: describeMatMul(),
       binaries: wasmBinariesFolder(),
       patchedKernels: patched.join(' '),
     };
@@ -167,9 +169,10 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   );
 }
 
-/** One line for logs: `backend wasm (tfjs 4.22.0); not node-gpu: …; not node: …`. */
+/** One line for logs: `backend wasm (tfjs 4.22.0, tf name 'wasm', matMul OpenBLAS …); not node-gpu: …; not node: …`. */
 export function describeBackendChoice(choice: BackendChoice): string {
-  const head = `[captioning-lab] backend ${choice.kind} (tfjs ${choice.tfjsVersion}, tf name '${choice.tfjsBackend}')`;
+  const matMul = choice.details.matMul ? `, matMul ${choice.details.matMul}` : '';
+  const head = `[captioning-lab] backend ${choice.kind} (tfjs ${choice.tfjsVersion}, tf name '${choice.tfjsBackend}'${matMul})`;
   const forced = choice.forcedBy ? `, forced by ${choice.forcedBy}` : '';
   const passed = choice.rejected.map((r) => `; not ${r.kind}: ${r.reason}`).join('');
   return head + forced + passed;

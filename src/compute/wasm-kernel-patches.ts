@@ -1,17 +1,24 @@
 /**
  * Stock wasm kernels wrapped for training speed, with unchanged results:
  *
- * - `BatchMatMul` with `transposeA`/`transposeB`: wasm's transposed product is ten times
+ * - `BatchMatMul` on native OpenBLAS where its addon is built (native-matmul.ts, issue #16:
+ *   three to four times XNNPACK's speed here, transposes included). Otherwise, with
+ *   `transposeA`/`transposeB`: wasm's transposed product is ten times
  *   slower than the plain one (FACTS.md §4), so the operand is transposed explicitly, then
  *   the fast plain kernel runs. matMul's gradient uses transposed products, so this is what
  *   makes the backward pass of every dense layer fast. Transposed right operands are kept
  *   with their source (a speedup of issue #9, see wasm-speedups.ts).
  * - `Identity` sharing data instead of copying it (issue #9).
+ * - `Slice` copying inside the wasm heap (issue #16): the stock kernel first copies its
+ *   whole input out of the heap into a new JS array (`readSync`), so slicing the rows of a
+ *   [1280, 2048] weight made a 10 MB array each time, the garbage that kept V8's collector
+ *   threads busy during training (about 19 MB a step at the `small` shape).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
-import { BACKEND, isBoolean, readAttr, release, runWasmKernel, type KernelFunc, type TensorInfo } from './wasm-kernel-util';
+import { nativeBatchMatMul } from './native-matmul';
+import { BACKEND, isBoolean, readAttr, release, runWasmKernel, sizeOf, type KernelFunc, type TensorInfo } from './wasm-kernel-util';
 import { wasmSpeedupsEnabled } from './wasm-speedups';
 
 /**
@@ -90,16 +97,22 @@ export function cachedTransposes(): number {
 }
 
 /**
- * Wraps wasm's BatchMatMul so that transposed operands are transposed explicitly, then the
- * fast plain kernel runs. A transposed left operand (`x^T dy`, the weight gradient: new each
+ * Wraps wasm's BatchMatMul: OpenBLAS computes the product where it can (any transposes);
+ * otherwise transposed operands are transposed explicitly, then the fast plain kernel runs. A transposed left operand (`x^T dy`, the weight gradient: new each
  * step) is transposed and freed; a transposed right operand (`dy W^T`: the same weight at
  * every step) is transposed once and kept in the cache above.
  */
-function explicitTransposeMatMul(plain: KernelFunc, cache: TransposeCache): KernelFunc {
+function fastMatMul(plain: KernelFunc, cache: TransposeCache): KernelFunc {
   return ({ inputs, backend, attrs }) => {
     const wasm = backend as BackendWasm;
     const transposeA = readAttr('BatchMatMul', attrs, 'transposeA', 'a boolean', isBoolean);
     const transposeB = readAttr('BatchMatMul', attrs, 'transposeB', 'a boolean', isBoolean);
+    const a = inputs.a as TensorInfo;
+    const b = inputs.b as TensorInfo;
+    if (wasmSpeedupsEnabled()) {
+      const product = nativeBatchMatMul(wasm, a, b, transposeA, transposeB); // [..., M, N]
+      if (product) return product;
+    }
     if (!transposeA && !transposeB) return plain({ inputs, backend, attrs });
     const swapLastTwo = (t: TensorInfo) => {
       const perm = t.shape.map((_, i) => i);
@@ -107,8 +120,6 @@ function explicitTransposeMatMul(plain: KernelFunc, cache: TransposeCache): Kern
       [perm[n - 2], perm[n - 1]] = [perm[n - 1], perm[n - 2]];
       return runWasmKernel('Transpose', wasm, { x: t }, { perm });
     };
-    const a = inputs.a as TensorInfo;
-    const b = inputs.b as TensorInfo;
     const aPlain = transposeA ? swapLastTwo(a) : a; // [..., M, K]
     const keep = transposeB && wasmSpeedupsEnabled();
     const bPlain = transposeB ? (keep ? cache.swapLastTwo(b) : swapLastTwo(b)) : b; // [..., K, N]
@@ -124,7 +135,43 @@ function explicitTransposeMatMul(plain: KernelFunc, cache: TransposeCache): Kern
 }
 
 /**
- * Replaces wasm's `Identity` and `BatchMatMul` with the wrappers above (once: the caller,
+ * `Slice` by copies inside the heap: one copy for a contiguous slice, else one per run of the
+ * last axis (an odometer over the other axes). Strings go to the stock kernel.
+ */
+function inHeapSlice(stock: KernelFunc): KernelFunc {
+  return (args) => {
+    const x = args.inputs.x as TensorInfo;
+    if (!wasmSpeedupsEnabled() || x.dtype === 'string') return stock(args);
+    const wasm = args.backend as BackendWasm;
+    const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, args.attrs!.begin as number | number[], args.attrs!.size as number | number[]);
+    const out = wasm.makeOutput(size, x.dtype); // before reading the heap: the allocation may grow (and replace) it
+    const count = sizeOf(size);
+    if (count === 0) return out;
+    const bytes = tf.util.bytesPerElement(x.dtype);
+    const from = wasm.dataIdMap.get(x.dataId)!.memoryOffset;
+    const to = wasm.dataIdMap.get(out.dataId)!.memoryOffset;
+    const heap = new Uint8Array(wasm.typedArrayFromHeap(out).buffer); // the whole heap, as bytes
+    const strides = tf.util.computeStrides(x.shape); // elements, for all axes but the last
+    if (tf.slice_util.isSliceContinous(x.shape, begin, size)) {
+      const start = from + tf.slice_util.computeFlatOffset(begin, strides) * bytes;
+      heap.copyWithin(to, start, start + count * bytes);
+      return out;
+    }
+    const rank = x.shape.length;
+    const run = size[rank - 1] * bytes; // one row of the last axis
+    const index = new Array<number>(rank - 1).fill(0); // position among the outer axes of the slice
+    for (let written = 0; written < count * bytes; written += run) {
+      let offset = begin[rank - 1];
+      for (let axis = 0; axis < rank - 1; axis++) offset += (begin[axis] + index[axis]) * strides[axis];
+      heap.copyWithin(to + written, from + offset * bytes, from + offset * bytes + run);
+      for (let axis = rank - 2; axis >= 0 && ++index[axis] === size[axis]; axis--) index[axis] = 0;
+    }
+    return out;
+  };
+}
+
+/**
+ * Replaces wasm's `Identity`, `Slice` and `BatchMatMul` with the wrappers above (once: the caller,
  * installWasmTraining, is idempotent); returns the names it reports for them.
  */
 export function patchStockKernels(): string[] {
@@ -135,8 +182,13 @@ export function patchStockKernels(): string[] {
   tf.unregisterKernel('Identity', BACKEND);
   tf.registerKernel({ ...identity, kernelFunc: sharedIdentity(identity.kernelFunc) });
 
+  const slice = tf.getKernel('Slice', BACKEND);
+  if (!slice) throw new Error("installWasmTraining: the wasm backend has no 'Slice' kernel");
+  tf.unregisterKernel('Slice', BACKEND);
+  tf.registerKernel({ ...slice, kernelFunc: inHeapSlice(slice.kernelFunc) });
+
   transposeCache = new TransposeCache(tf.findBackend(BACKEND) as BackendWasm);
   tf.unregisterKernel('BatchMatMul', BACKEND);
-  tf.registerKernel({ ...matMul, kernelFunc: explicitTransposeMatMul(matMul.kernelFunc, transposeCache) });
-  return ['Identity(shared)', 'BatchMatMul(transposed)'];
+  tf.registerKernel({ ...matMul, kernelFunc: fastMatMul(matMul.kernelFunc, transposeCache) });
+  return ['Identity(shared)', 'Slice(in-heap)', 'BatchMatMul(OpenBLAS or transposed)'];
 }

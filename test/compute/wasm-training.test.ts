@@ -1,10 +1,13 @@
 // Each kernel that src/compute/wasm-training.ts installs against the cpu backend's stock result,
 // then a tiny captioning model (conv + embedding + LSTM cell + soft attention) trained on wasm.
 import { strict as assert } from 'node:assert';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 
+import { spawnSync } from 'node:child_process';
+
 import { selectBackend } from '../../src/compute/backend';
+import { describeMatMul, NATIVE_MATMUL_ENV, nativeMatMulAvailable, useNativeMatMul } from '../../src/compute/native-matmul';
 
 /** Deterministic values in [-1, 1). */
 function values(n: number, seed: number): number[] {
@@ -92,30 +95,76 @@ describe('Conv2DBackpropFilter (the filter gradient of conv2d)', () => {
   }
 });
 
-describe('BatchMatMul with transposed operands', () => {
-  const cases: { name: string; a: number[]; b: number[]; ta: boolean; tb: boolean }[] = [
-    { name: 'A^T B', a: [7, 5], b: [7, 3], ta: true, tb: false },
-    { name: 'A B^T', a: [5, 7], b: [3, 7], ta: false, tb: true },
-    { name: 'A^T B^T', a: [7, 5], b: [3, 7], ta: true, tb: true },
-    { name: 'batched A B^T', a: [2, 4, 6], b: [2, 3, 6], ta: false, tb: true },
-    { name: 'batched A^T B', a: [3, 6, 4], b: [3, 6, 2], ta: true, tb: false },
+describe('native OpenBLAS for BatchMatMul (native/openblas-matmul)', () => {
+  test('is built and used (scripts/setup.sh builds it)', () => {
+    assert.ok(nativeMatMulAvailable(), `products do not run on OpenBLAS: ${describeMatMul()}`);
+    assert.match(describeMatMul(), /^OpenBLAS \d+\.\d+\.\d+ \(native, 1 thread\)$/);
+  });
+  test(`${NATIVE_MATMUL_ENV}=0 leaves every product to XNNPACK`, () => {
+    const script = "const b=require('./src/compute/backend');const n=require('./src/compute/native-matmul');b.selectBackend({force:'wasm',log:null}).then(()=>console.log(n.describeMatMul()))";
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', env: { ...process.env, [NATIVE_MATMUL_ENV]: '0' } });
+    assert.equal(child.status, 0, child.stderr);
+    assert.match(child.stdout, new RegExp(`^XNNPACK \\(wasm\\); not OpenBLAS: ${NATIVE_MATMUL_ENV}=0`, 'm'));
+  });
+});
+
+for (const implementation of ['OpenBLAS', 'XNNPACK'] as const) {
+  describe(`BatchMatMul on ${implementation}, plain, transposed, batched and broadcast`, () => {
+    let previous = true;
+    before(() => {
+      previous = useNativeMatMul(implementation === 'OpenBLAS');
+    });
+    after(() => {
+      useNativeMatMul(previous);
+    });
+    const cases: { name: string; a: number[]; b: number[]; ta: boolean; tb: boolean }[] = [
+      { name: 'A B', a: [5, 7], b: [7, 3], ta: false, tb: false },
+      { name: 'A^T B', a: [7, 5], b: [7, 3], ta: true, tb: false },
+      { name: 'A B^T', a: [5, 7], b: [3, 7], ta: false, tb: true },
+      { name: 'A^T B^T', a: [7, 5], b: [3, 7], ta: true, tb: true },
+      { name: 'batched A B^T', a: [2, 4, 6], b: [2, 3, 6], ta: false, tb: true },
+      { name: 'batched A^T B', a: [3, 6, 4], b: [3, 6, 2], ta: true, tb: false },
+      { name: 'one B for every A', a: [4, 5, 7], b: [7, 3], ta: false, tb: false },
+      { name: 'one A for every B^T', a: [1, 5, 7], b: [4, 3, 7], ta: false, tb: true },
+      { name: 'rank 4', a: [2, 3, 5, 7], b: [2, 3, 7, 2], ta: false, tb: false },
+      { name: 'a [64, 300] x [300, 130] product', a: [64, 300], b: [300, 130], ta: false, tb: false },
+    ];
+    for (const c of cases) {
+      test(c.name, async () => {
+        const as = values(c.a.reduce((x, y) => x * y), 7);
+        const bs = values(c.b.reduce((x, y) => x * y), 8);
+        await agree(() => tf.matMul(tf.tensor(as, c.a), tf.tensor(bs, c.b), c.ta, c.tb));
+      });
+    }
+    test('the gradient of a dense layer (uses transposed products)', async () => {
+      const xs = values(6 * 8, 9);
+      const ws = values(8 * 4, 10);
+      await agree(() => {
+        const x = tf.tensor2d(xs, [6, 8]);
+        const g = tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.matMul(x, w).tanh().sum())([x, tf.tensor2d(ws, [8, 4])]);
+        return tf.concat([g[0].flatten(), g[1].flatten()]);
+      });
+    });
+  });
+}
+
+describe('Slice copying inside the wasm heap', () => {
+  const cases: { name: string; shape: number[]; begin: number[]; size: number[]; dtype: 'float32' | 'int32' | 'bool' }[] = [
+    { name: 'rows of a matrix (contiguous)', shape: [6, 8], begin: [1, 0], size: [3, 8], dtype: 'float32' },
+    { name: 'a block of a matrix', shape: [6, 8], begin: [1, 2], size: [3, 4], dtype: 'float32' },
+    { name: 'a block of a rank-3 int32 tensor', shape: [3, 4, 5], begin: [1, 1, 2], size: [2, 3, 3], dtype: 'int32' },
+    { name: 'rank 4', shape: [2, 3, 4, 5], begin: [0, 1, 0, 1], size: [2, 2, 4, 3], dtype: 'float32' },
+    { name: 'bool (one byte an element)', shape: [5, 3], begin: [2, 1], size: [3, 2], dtype: 'bool' },
+    { name: 'rank 5, a single element wide', shape: [2, 3, 4, 5, 2], begin: [1, 0, 1, 2, 1], size: [1, 3, 2, 3, 1], dtype: 'float32' },
+    { name: 'empty', shape: [4, 4], begin: [2, 0], size: [0, 4], dtype: 'float32' },
   ];
   for (const c of cases) {
     test(c.name, async () => {
-      const as = values(c.a.reduce((x, y) => x * y), 7);
-      const bs = values(c.b.reduce((x, y) => x * y), 8);
-      await agree(() => tf.matMul(tf.tensor(as, c.a), tf.tensor(bs, c.b), c.ta, c.tb));
+      const n = c.shape.reduce((x, y) => x * y, 1);
+      const xs = c.dtype === 'bool' ? values(n, 11).map((v) => (v > 0 ? 1 : 0)) : c.dtype === 'int32' ? values(n, 11).map((v) => Math.round(v * 100)) : values(n, 11);
+      await agree(() => tf.slice(tf.tensor(xs, c.shape, c.dtype), c.begin, c.size).cast('float32'), 0);
     });
   }
-  test('the gradient of a dense layer (uses transposed products)', async () => {
-    const xs = values(6 * 8, 9);
-    const ws = values(8 * 4, 10);
-    await agree(() => {
-      const x = tf.tensor2d(xs, [6, 8]);
-      const g = tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.matMul(x, w).tanh().sum())([x, tf.tensor2d(ws, [8, 4])]);
-      return tf.concat([g[0].flatten(), g[1].flatten()]);
-    });
-  });
 });
 
 test('a tiny conv + embedding + LSTM-cell + soft-attention captioner trains on wasm without leaking', async () => {
