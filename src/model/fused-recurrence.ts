@@ -143,7 +143,7 @@ class RowPrefixes {
 
 /** The attention pre-activations of B rows on the backend: projected [B, P, A] + W_dec h [B, A] -> [B, P, A]. */
 function preActivations(projected: tf.Tensor3D, hp: Float32Array, B: number, A: number, G: number): tf.Tensor3D {
-  const hiddenAtt = new Float32Array(B * A);
+  const hiddenAtt = scratch.get('hiddenAtt', B * A); // copied into the tensor below at once
   for (let b = 0; b < B; b++) hiddenAtt.set(hp.subarray(b * (A + G), b * (A + G) + A), b * A);
   return projected.add(tf.tensor3d(hiddenAtt, [B, 1, A]));
 }

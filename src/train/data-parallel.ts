@@ -25,6 +25,7 @@ import { Worker } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs';
 
 import type { BackendKind } from '../compute/backend';
+import { copyValuesInto } from '../compute/tensor-values';
 import { rowLength } from '../data/encoded-captions';
 import type { Trainer, TrainingSnapshot } from './trainer';
 
@@ -63,6 +64,15 @@ export interface WorkerStart {
 
 /** Set by `trainRuns` for each training process: the cores its run may use where `train.workers` is 'auto'. */
 export const WORKERS_ENV = 'CAPTIONING_WORKERS';
+
+/**
+ * Node flags for a process that trains (`trainRuns`' children, `npm run bench`, the
+ * `captioning` command): V8's garbage collector on the thread that made the garbage. Its
+ * helper threads otherwise take cores that data-parallel workers and parallel runs already
+ * fill: measured at the `small` step with 2 workers, 370 ms a step with them and 290 ms
+ * without (bench/README.md, issue #16); a lone one-worker run showed no difference.
+ */
+export const TRAINING_NODE_FLAGS: readonly string[] = ['--single-threaded-gc'];
 
 /**
  * Below this much arithmetic per step (GFLOP, estimated by `stepGflop`) 'auto' trains with one
@@ -170,7 +180,7 @@ export function writeGradients(layout: readonly { name: string; size: number }[]
   let offset = 0;
   return layout.map(({ name, size }) => {
     const g = grads.get(name);
-    if (g) slot.set(g.dataSync() as Float32Array, offset);
+    if (g) copyValuesInto(g, slot, offset);
     else slot.fill(0, offset, offset + size);
     offset += size;
     return g !== undefined;

@@ -37,7 +37,7 @@ import { PROJECT_ROOT } from '../common/project';
 import { type BackendKind, initBackend } from '../compute/backend';
 import { type CaptionerConfig, identityConfig } from '../config';
 import { canonicalJson, findFinishedRun, loadRun, type Run, type RunOrigin } from '../tracking';
-import { WORKERS_ENV } from './data-parallel';
+import { TRAINING_NODE_FLAGS, WORKERS_ENV } from './data-parallel';
 import { runFingerprints } from './setup';
 
 export interface RunRequest {
@@ -95,7 +95,7 @@ function trainInChild(
     const child = fork(path.join(PROJECT_ROOT, 'bin', 'captioning.js'), ['train', '--request', requestFile, '--backend', backend], {
       cwd: PROJECT_ROOT,
       env: { ...process.env, [WORKERS_ENV]: String(cores) }, // the cores of this run's data-parallel workers, where its config says 'auto'
-      execArgv: [],
+      execArgv: [...TRAINING_NODE_FLAGS],
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     let result: ChildResult | undefined;
