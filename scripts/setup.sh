@@ -4,11 +4,11 @@
 #   - Jupyter Notebook, the classic front end (the browser test runs a chapter in it),
 #   - Chromium (to render figures as PNG/SVG),
 #   - OpenBLAS's headers and library (libopenblas-dev: the wasm backend's matrix products run
-#     on it through native/openblas-matmul, three to four times XNNPACK's speed),
+#     on it through the native/heap-kernels addon, three to four times XNNPACK's speed),
 #     all from Debian/Ubuntu packages when apt-get is available, else it says what to install;
 #   - the npm packages (npm ci) when node_modules is missing or older than package-lock.json;
-#   - the native/openblas-matmul addon (npm run build:native) when it is missing or older than
-#     its sources. Without OpenBLAS the project still runs, on XNNPACK's slower products.
+#   - the native/heap-kernels addon (npm run build:native) when it is missing or older than
+#     its sources. Without it the project still runs, on the wasm backend's slower kernels.
 # Safe to run again: a machine that has everything is left as it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,11 +48,15 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   # onnxruntime-node (pulled in later by transformers.js) must not try to download CUDA files.
   ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 fi
-addon=native/openblas-matmul/build/Release/openblas_matmul.node
-if [ ! -f "$addon" ] || [ native/openblas-matmul/matmul.c -nt "$addon" ] || [ native/openblas-matmul/binding.gyp -nt "$addon" ]; then
-  echo "setup: building native/openblas-matmul (npm run build:native)"
+addon=native/heap-kernels/build/Release/heap_kernels.node
+stale=""
+for source in native/heap-kernels/*.c native/heap-kernels/*.h native/heap-kernels/binding.gyp; do
+  if [ "$source" -nt "$addon" ]; then stale=yes; fi
+done
+if [ ! -f "$addon" ] || [ -n "$stale" ]; then
+  echo "setup: building native/heap-kernels (npm run build:native)"
   if ! npm run --silent build:native >/tmp/captioning-build-native.log 2>&1; then
-    echo "setup: warning: native/openblas-matmul did not build (log: /tmp/captioning-build-native.log); matrix products will run on XNNPACK" >&2
+    echo "setup: warning: native/heap-kernels did not build (log: /tmp/captioning-build-native.log); the wasm backend's own kernels will run (XNNPACK products)" >&2
   fi
 fi
 echo "setup: ready ($(node --version), $(jupyter nbconvert --version 2>/dev/null | head -1 | sed 's/^/nbconvert /'), $(jupyter notebook --version 2>/dev/null | head -1 | sed 's/^/notebook /'))"

@@ -18,8 +18,19 @@
  * unchanged but still advances its moments, as PyTorch does (the step count is shared), so
  * a later step with lr > 0 sees the same moments as PyTorch's. Gradient clipping is the
  * caller's, before `apply` (trainer.ts, clip by value or by global norm).
+ *
+ * On the wasm backend, with its speedups on and native/heap-kernels built, each weight's
+ * update is one native pass over its values in the wasm heap (native-kernels.ts,
+ * `nativeAdamUpdate`; issue #16): the moments in place, the new weight into a fresh tensor
+ * (weights stay immutable: cached transposes key on their data). With tfjs ops it is ten
+ * kernels and eight intermediate tensors per weight. test/compute/adam.test.ts checks both
+ * against the scalar maths.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+import { nativeAdamUpdate } from './native-kernels';
+import { wasmSpeedupsEnabled } from './wasm-speedups';
 
 export interface AdamOptions {
   beta1?: number;
@@ -72,6 +83,7 @@ export class Adam {
         const v = this.v.get(name);
         if (!w || !m || !v) throw new Error(`Adam: a gradient for ${JSON.stringify(name)}, which is not one of its weights`);
         const lr = learningRate(name);
+        if (this.updatedInHeap(w, g, m, v, lr / biasCorrection1, root2)) continue;
         // The moments advance whatever the learning rate (as in PyTorch, lr only scales the update).
         const m1 = m.mul(this.beta1).add(g.mul(1 - this.beta1)); // same shape as w
         const v1 = v.mul(this.beta2).add(g.square().mul(1 - this.beta2));
@@ -82,6 +94,16 @@ export class Adam {
         w.assign(w.sub(m1.div(denom).mul(lr / biasCorrection1)));
       }
     });
+  }
+
+  /** The update on the wasm heap (native kernel; see the header), if it can run there. */
+  private updatedInHeap(w: tf.Variable, g: tf.Tensor, m: tf.Variable, v: tf.Variable, step: number, root2: number): boolean {
+    if (tf.getBackend() !== 'wasm' || !wasmSpeedupsEnabled()) return false;
+    const hyper = { beta1: this.beta1, beta2: this.beta2, step, root2, epsilon: this.epsilon };
+    const result = nativeAdamUpdate(tf.backend() as BackendWasm, { w, g, m, v }, hyper, step !== 0);
+    if (!result.done) return false;
+    if (result.weight) w.assign(tf.engine().makeTensorFromTensorInfo(result.weight)); // lr 0: the weight stays as it is, bit for bit
+    return true;
   }
 
   /** The state as host arrays. */

@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import * as path from 'path';
 
-import { describeMatMul } from './native-matmul';
+import { describeMatMul } from './native-kernels';
 import { installWasmTraining } from './wasm-training';
 
 /** The backends we know how to load, fastest first. */

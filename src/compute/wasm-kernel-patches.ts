@@ -1,7 +1,7 @@
 /**
  * Stock wasm kernels wrapped for training speed, with unchanged results:
  *
- * - `BatchMatMul` on native OpenBLAS where its addon is built (native-matmul.ts, issue #16:
+ * - `BatchMatMul` on native OpenBLAS where its addon is built (native-kernels.ts, issue #16:
  *   three to four times XNNPACK's speed here, transposes included). Otherwise, with
  *   `transposeA`/`transposeB`: wasm's transposed product is ten times
  *   slower than the plain one (FACTS.md §4), so the operand is transposed explicitly, then
@@ -17,7 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
-import { nativeBatchMatMul } from './native-matmul';
+import { nativeBatchMatMul } from './native-kernels';
 import { BACKEND, isBoolean, readAttr, release, runWasmKernel, sizeOf, type KernelFunc, type TensorInfo } from './wasm-kernel-util';
 import { wasmSpeedupsEnabled } from './wasm-speedups';
 

@@ -4,11 +4,13 @@
 // state continuing the same way; and the trainer clipping gradients before they reach the
 // moments (by value and by global norm).
 import { strict as assert } from 'node:assert';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 
 import { selectBackend } from '../../src/compute/backend';
 import { Adam } from '../../src/compute/adam';
+import { describeMatMul, nativeKernelsAvailable } from '../../src/compute/native-kernels';
+import { setWasmSpeedups } from '../../src/compute/wasm-speedups';
 import { Trainer, type TrainerOptions } from '../../src/train/trainer';
 import { tinyCaptioner, tinyDataset, tinyInputs, tinyTrainerOptions } from '../model/helpers';
 
@@ -69,106 +71,119 @@ function optimiser(initial: Record<string, number[]>, eps = EPS) {
   };
 }
 
-describe('Adam (PyTorch semantics)', () => {
-  test('bias correction over several steps, each weight at its own learning rate', () => {
-    const w0 = { a: [0.5, -1.25, 2, 0.1], b: [-0.3, 0.7, 0, 1.5] };
-    // Gradients of changing sign and size, so m and v and both corrections all matter.
-    const grads = [
-      [0.3, -1.2, 0.05, 2],
-      [-0.1, -0.8, 0.4, 1.5],
-      [0.25, 0.6, -0.3, -0.5],
-      [0.9, -0.05, 0.2, 0.7],
-      [-0.4, 0.3, 0.1, -1.1],
-      [0.2, -0.9, -0.6, 0.4],
-    ];
-    const lr = { a: 0.01, b: 0.003 };
-    const opt = optimiser(w0);
-    const ref = { a: referenceAdam(w0.a, grads, grads.map(() => lr.a)), b: referenceAdam(w0.b, grads.map((g) => g.map((x) => -2 * x)), grads.map(() => lr.b)) };
-    grads.forEach((g, s) => {
-      opt.apply({ a: g, b: g.map((x) => -2 * x) }, (name) => lr[name as 'a' | 'b']);
-      const state = opt.adam.getState();
-      assert.equal(state.step, s + 1);
-      for (const name of ['a', 'b'] as const) {
-        const r = ref[name][s];
-        assertClose(opt.read(name), r.w, `step ${s + 1} ${name}: w`);
-        assertClose(state.m.get(name)!, r.m, `step ${s + 1} ${name}: m`);
-        assertClose(state.v.get(name)!, r.v, `step ${s + 1} ${name}: v`);
+// Both implementations: the native kernel on the wasm heap (speedups on, what training uses on wasm) and tfjs ops (every other backend).
+for (const implementation of ['native kernel on the wasm heap', 'tfjs ops'] as const) {
+  describe(`Adam (PyTorch semantics), ${implementation}`, () => {
+    let previous = true;
+    before(() => {
+      previous = setWasmSpeedups(implementation === 'native kernel on the wasm heap');
+      if (previous !== true) throw new Error('the speedups were off before this test');
+      if (implementation === 'native kernel on the wasm heap') assert.ok(nativeKernelsAvailable(), describeMatMul());
+    });
+    after(() => {
+      setWasmSpeedups(previous);
+    });
+
+    test('bias correction over several steps, each weight at its own learning rate', () => {
+      const w0 = { a: [0.5, -1.25, 2, 0.1], b: [-0.3, 0.7, 0, 1.5] };
+      // Gradients of changing sign and size, so m and v and both corrections all matter.
+      const grads = [
+        [0.3, -1.2, 0.05, 2],
+        [-0.1, -0.8, 0.4, 1.5],
+        [0.25, 0.6, -0.3, -0.5],
+        [0.9, -0.05, 0.2, 0.7],
+        [-0.4, 0.3, 0.1, -1.1],
+        [0.2, -0.9, -0.6, 0.4],
+      ];
+      const lr = { a: 0.01, b: 0.003 };
+      const opt = optimiser(w0);
+      const ref = { a: referenceAdam(w0.a, grads, grads.map(() => lr.a)), b: referenceAdam(w0.b, grads.map((g) => g.map((x) => -2 * x)), grads.map(() => lr.b)) };
+      grads.forEach((g, s) => {
+        opt.apply({ a: g, b: g.map((x) => -2 * x) }, (name) => lr[name as 'a' | 'b']);
+        const state = opt.adam.getState();
+        assert.equal(state.step, s + 1);
+        for (const name of ['a', 'b'] as const) {
+          const r = ref[name][s];
+          assertClose(opt.read(name), r.w, `step ${s + 1} ${name}: w`);
+          assertClose(state.m.get(name)!, r.m, `step ${s + 1} ${name}: m`);
+          assertClose(state.v.get(name)!, r.v, `step ${s + 1} ${name}: v`);
+        }
+      });
+      opt.dispose();
+    });
+
+    test('epsilon is added to sqrt(v_hat), outside the root: gradients as small as eps', () => {
+      const g = 1e-8; // = eps: with PyTorch's placement each step moves the weight by lr * g / (g + eps) = lr / 2
+      const lr = 0.01;
+      const steps = 4;
+      const opt = optimiser({ w: [0, 0] });
+      const grads = Array.from({ length: steps }, () => [g, -3 * g]);
+      const ref = referenceAdam([0, 0], grads, grads.map(() => lr));
+      for (let s = 0; s < steps; s++) {
+        opt.apply({ w: grads[s] }, () => lr);
+        assertClose(opt.read('w'), ref[s].w, `step ${s + 1}`);
       }
+      // Constant gradients: m_hat = g and v_hat = g^2 exactly, so the steps are known in closed form.
+      assertClose(opt.read('w'), [(-steps * lr * g) / (g + EPS), (steps * lr * 3 * g) / (3 * g + EPS)], 'closed form');
+      // The other placements give clearly different numbers (so this test tells them apart):
+      // TensorFlow's eps on the uncorrected sqrt(v), and eps inside the root.
+      let tfStyle = 0;
+      let insideRoot = 0;
+      for (let t = 1; t <= steps; t++) {
+        tfStyle -= ((lr * Math.sqrt(1 - Math.pow(B2, t))) / (1 - Math.pow(B1, t))) * (((1 - Math.pow(B1, t)) * g) / (Math.sqrt((1 - Math.pow(B2, t)) * g * g) + EPS));
+        insideRoot -= (lr * g) / Math.sqrt(g * g + EPS);
+      }
+      for (const other of [tfStyle, insideRoot]) assert.ok(Math.abs(other - opt.read('w')[0]) > 0.1 * Math.abs(opt.read('w')[0]), `${other} vs ${opt.read('w')[0]}`);
+      opt.dispose();
     });
-    opt.dispose();
-  });
 
-  test('epsilon is added to sqrt(v_hat), outside the root: gradients as small as eps', () => {
-    const g = 1e-8; // = eps: with PyTorch's placement each step moves the weight by lr * g / (g + eps) = lr / 2
-    const lr = 0.01;
-    const steps = 4;
-    const opt = optimiser({ w: [0, 0] });
-    const grads = Array.from({ length: steps }, () => [g, -3 * g]);
-    const ref = referenceAdam([0, 0], grads, grads.map(() => lr));
-    for (let s = 0; s < steps; s++) {
-      opt.apply({ w: grads[s] }, () => lr);
-      assertClose(opt.read('w'), ref[s].w, `step ${s + 1}`);
-    }
-    // Constant gradients: m_hat = g and v_hat = g^2 exactly, so the steps are known in closed form.
-    assertClose(opt.read('w'), [(-steps * lr * g) / (g + EPS), (steps * lr * 3 * g) / (3 * g + EPS)], 'closed form');
-    // The other placements give clearly different numbers (so this test tells them apart):
-    // TensorFlow's eps on the uncorrected sqrt(v), and eps inside the root.
-    let tfStyle = 0;
-    let insideRoot = 0;
-    for (let t = 1; t <= steps; t++) {
-      tfStyle -= ((lr * Math.sqrt(1 - Math.pow(B2, t))) / (1 - Math.pow(B1, t))) * (((1 - Math.pow(B1, t)) * g) / (Math.sqrt((1 - Math.pow(B2, t)) * g * g) + EPS));
-      insideRoot -= (lr * g) / Math.sqrt(g * g + EPS);
-    }
-    for (const other of [tfStyle, insideRoot]) assert.ok(Math.abs(other - opt.read('w')[0]) > 0.1 * Math.abs(opt.read('w')[0]), `${other} vs ${opt.read('w')[0]}`);
-    opt.dispose();
-  });
-
-  test('lr 0 leaves the weights unchanged but advances the moments and the step, as PyTorch', () => {
-    const w0 = [0.5, -1.5, 0.25];
-    const grads = [
-      [0.4, -0.2, 1.5],
-      [-0.3, 0.1, 0.8],
-      [0.6, 0.9, -0.2],
-    ];
-    const lrs = [0, 0, 0.01];
-    const opt = optimiser({ frozen: w0, live: w0 });
-    const ref = referenceAdam(w0, grads, lrs);
-    const refLive = referenceAdam(w0, grads, grads.map(() => 0.01));
-    grads.forEach((g, s) => {
-      opt.apply({ frozen: g, live: g }, (name) => (name === 'frozen' ? lrs[s] : 0.01));
-      const state = opt.adam.getState();
-      assert.equal(state.step, s + 1);
-      if (lrs[s] === 0) assert.deepEqual(opt.read('frozen'), Array.from(Float32Array.from(w0)), `step ${s + 1}: the weight is unchanged, bit for bit`);
-      assertClose(state.m.get('frozen')!, ref[s].m, `step ${s + 1}: m`);
-      assertClose(state.v.get('frozen')!, ref[s].v, `step ${s + 1}: v`);
-      assertClose(opt.read('frozen'), ref[s].w, `step ${s + 1}: w`);
-      assertClose(opt.read('live'), refLive[s].w, `step ${s + 1}: the other weight`);
+    test('lr 0 leaves the weights unchanged but advances the moments and the step, as PyTorch', () => {
+      const w0 = [0.5, -1.5, 0.25];
+      const grads = [
+        [0.4, -0.2, 1.5],
+        [-0.3, 0.1, 0.8],
+        [0.6, 0.9, -0.2],
+      ];
+      const lrs = [0, 0, 0.01];
+      const opt = optimiser({ frozen: w0, live: w0 });
+      const ref = referenceAdam(w0, grads, lrs);
+      const refLive = referenceAdam(w0, grads, grads.map(() => 0.01));
+      grads.forEach((g, s) => {
+        opt.apply({ frozen: g, live: g }, (name) => (name === 'frozen' ? lrs[s] : 0.01));
+        const state = opt.adam.getState();
+        assert.equal(state.step, s + 1);
+        if (lrs[s] === 0) assert.deepEqual(opt.read('frozen'), Array.from(Float32Array.from(w0)), `step ${s + 1}: the weight is unchanged, bit for bit`);
+        assertClose(state.m.get('frozen')!, ref[s].m, `step ${s + 1}: m`);
+        assertClose(state.v.get('frozen')!, ref[s].v, `step ${s + 1}: v`);
+        assertClose(opt.read('frozen'), ref[s].w, `step ${s + 1}: w`);
+        assertClose(opt.read('live'), refLive[s].w, `step ${s + 1}: the other weight`);
+      });
+      opt.dispose();
     });
-    opt.dispose();
-  });
 
-  test('a state restored with setState continues exactly as the optimiser it was taken from', () => {
-    const w0 = [1, -2, 0.5];
-    const grads = [
-      [0.2, 0.5, -0.7],
-      [-0.4, 0.3, 0.1],
-      [0.9, -0.6, 0.2],
-      [0.1, 0.2, 0.3],
-    ];
-    const ref = referenceAdam(w0, grads, grads.map(() => 0.02));
-    const first = optimiser({ w: w0 });
-    first.apply({ w: grads[0] }, () => 0.02);
-    first.apply({ w: grads[1] }, () => 0.02);
-    const second = optimiser({ w: first.read('w') });
-    second.adam.setState(first.adam.getState());
-    second.apply({ w: grads[2] }, () => 0.02);
-    second.apply({ w: grads[3] }, () => 0.02);
-    assert.equal(second.adam.step, 4);
-    assertClose(second.read('w'), ref[3].w, 'w after 2 + 2 steps');
-    first.dispose();
-    second.dispose();
+    test('a state restored with setState continues exactly as the optimiser it was taken from', () => {
+      const w0 = [1, -2, 0.5];
+      const grads = [
+        [0.2, 0.5, -0.7],
+        [-0.4, 0.3, 0.1],
+        [0.9, -0.6, 0.2],
+        [0.1, 0.2, 0.3],
+      ];
+      const ref = referenceAdam(w0, grads, grads.map(() => 0.02));
+      const first = optimiser({ w: w0 });
+      first.apply({ w: grads[0] }, () => 0.02);
+      first.apply({ w: grads[1] }, () => 0.02);
+      const second = optimiser({ w: first.read('w') });
+      second.adam.setState(first.adam.getState());
+      second.apply({ w: grads[2] }, () => 0.02);
+      second.apply({ w: grads[3] }, () => 0.02);
+      assert.equal(second.adam.step, 4);
+      assertClose(second.read('w'), ref[3].w, 'w after 2 + 2 steps');
+      first.dispose();
+      second.dispose();
+    });
   });
-});
+}
 
 describe('Trainer: gradients are clipped before Adam', () => {
   /** One train step of a fresh tiny trainer: its Adam state and weights before and after. */

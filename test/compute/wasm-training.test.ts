@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
 
 import { selectBackend } from '../../src/compute/backend';
-import { describeMatMul, NATIVE_MATMUL_ENV, nativeMatMulAvailable, useNativeMatMul } from '../../src/compute/native-matmul';
+import { describeMatMul, NATIVE_KERNELS_ENV, nativeKernelsAvailable, useNativeKernels } from '../../src/compute/native-kernels';
 
 /** Deterministic values in [-1, 1). */
 function values(n: number, seed: number): number[] {
@@ -95,16 +95,16 @@ describe('Conv2DBackpropFilter (the filter gradient of conv2d)', () => {
   }
 });
 
-describe('native OpenBLAS for BatchMatMul (native/openblas-matmul)', () => {
+describe('native kernels on the wasm heap (native/heap-kernels)', () => {
   test('is built and used (scripts/setup.sh builds it)', () => {
-    assert.ok(nativeMatMulAvailable(), `products do not run on OpenBLAS: ${describeMatMul()}`);
+    assert.ok(nativeKernelsAvailable(), `products do not run on OpenBLAS: ${describeMatMul()}`);
     assert.match(describeMatMul(), /^OpenBLAS \d+\.\d+\.\d+ \(native, 1 thread\)$/);
   });
-  test(`${NATIVE_MATMUL_ENV}=0 leaves every product to XNNPACK`, () => {
-    const script = "const b=require('./src/compute/backend');const n=require('./src/compute/native-matmul');b.selectBackend({force:'wasm',log:null}).then(()=>console.log(n.describeMatMul()))";
-    const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', env: { ...process.env, [NATIVE_MATMUL_ENV]: '0' } });
+  test(`${NATIVE_KERNELS_ENV}=0 leaves every product to XNNPACK`, () => {
+    const script = "const b=require('./src/compute/backend');const n=require('./src/compute/native-kernels');b.selectBackend({force:'wasm',log:null}).then(()=>console.log(n.describeMatMul()))";
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8', env: { ...process.env, [NATIVE_KERNELS_ENV]: '0' } });
     assert.equal(child.status, 0, child.stderr);
-    assert.match(child.stdout, new RegExp(`^XNNPACK \\(wasm\\); not OpenBLAS: ${NATIVE_MATMUL_ENV}=0`, 'm'));
+    assert.match(child.stdout, new RegExp(`^XNNPACK \\(wasm\\); not OpenBLAS: ${NATIVE_KERNELS_ENV}=0`, 'm'));
   });
 });
 
@@ -112,10 +112,10 @@ for (const implementation of ['OpenBLAS', 'XNNPACK'] as const) {
   describe(`BatchMatMul on ${implementation}, plain, transposed, batched and broadcast`, () => {
     let previous = true;
     before(() => {
-      previous = useNativeMatMul(implementation === 'OpenBLAS');
+      previous = useNativeKernels(implementation === 'OpenBLAS');
     });
     after(() => {
-      useNativeMatMul(previous);
+      useNativeKernels(previous);
     });
     const cases: { name: string; a: number[]; b: number[]; ta: boolean; tb: boolean }[] = [
       { name: 'A B', a: [5, 7], b: [7, 3], ta: false, tb: false },

@@ -1,26 +1,29 @@
 /**
- * The wasm backend's matrix products on native OpenBLAS, where its addon is built.
+ * Native kernels on the wasm backend's heap, where their addon is built: matrix products on
+ * OpenBLAS and the Adam update.
  *
  * tfjs's wasm backend runs its matMul in XNNPACK compiled to wasm: about 20-30 GFLOP/s on
  * one core of this machine, where native OpenBLAS reaches 60-100 (bench/README.md, issue
- * #16). native/openblas-matmul is a small Node addon that multiplies operands where they
- * lie, in the wasm heap, and writes into an output the backend allocated: no copies. It is
- * built by scripts/setup.sh (`npm run build:native`, needs Debian's libopenblas-dev); where
- * it is not built, or `CAPTIONING_NATIVE_MATMUL=0`, XNNPACK computes every product, as
- * before. Which one ran is part of the backend's details in every run's environment.json.
+ * #16); its Adam is ten kernels per weight. native/heap-kernels is a small Node addon whose
+ * kernels work on the operands where they lie, in the wasm heap, and write into outputs the
+ * backend allocated: no copies. It is built by scripts/setup.sh (`npm run build:native`,
+ * needs Debian's libopenblas-dev); where it is not built, or with `CAPTIONING_NATIVE_KERNELS=0`,
+ * the wasm backend's own kernels run, as before. Which products ran is part of the
+ * backend's details in every run's environment.json.
  *
- * wasm-kernel-patches.ts calls {@link nativeBatchMatMul} from the `BatchMatMul` kernel;
- * test/compute/native-matmul.test.ts checks it against the cpu backend.
+ * wasm-kernel-patches.ts calls {@link nativeBatchMatMul} from the `BatchMatMul` kernel,
+ * adam.ts {@link nativeAdamUpdate}; test/compute/wasm-training.test.ts and adam.test.ts
+ * check them against the cpu backend and scalar maths.
  */
 import * as path from 'path';
 
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 
-import type { TensorInfo } from './wasm-kernel-util';
+import { sizeOf, type TensorInfo } from './wasm-kernel-util';
 
-/** The addon's functions (native/openblas-matmul/matmul.c). */
-interface OpenBlasAddon {
+/** The addon's functions (native/heap-kernels: matmul.c, adam.c). */
+interface HeapKernelsAddon {
   sgemmBatch(
     heap: Float32Array,
     batch: number,
@@ -37,16 +40,31 @@ interface OpenBlasAddon {
   ): void;
   setThreads(threads: number): void;
   config(): string;
+  adamUpdate(
+    heap: Float32Array,
+    w: number,
+    g: number,
+    m: number,
+    v: number,
+    out: number,
+    n: number,
+    beta1: number,
+    beta2: number,
+    step: number,
+    root2: number,
+    epsilon: number,
+    writeWeight: boolean,
+  ): void;
 }
 
-/** Set to 0 to compute products with XNNPACK even where the addon is built. */
-export const NATIVE_MATMUL_ENV = 'CAPTIONING_NATIVE_MATMUL';
+/** Set to 0 to run the wasm backend's own kernels even where the addon is built. */
+export const NATIVE_KERNELS_ENV = 'CAPTIONING_NATIVE_KERNELS';
 
 /** Where `npm run build:native` puts the addon. */
-export const NATIVE_MATMUL_ADDON = path.join(__dirname, '..', '..', 'native', 'openblas-matmul', 'build', 'Release', 'openblas_matmul.node');
+export const NATIVE_KERNELS_ADDON = path.join(__dirname, '..', '..', 'native', 'heap-kernels', 'build', 'Release', 'heap_kernels.node');
 
 interface Loaded {
-  addon: OpenBlasAddon | undefined;
+  addon: HeapKernelsAddon | undefined;
   /** Why the addon is not used, when it is not. */
   reason: string | undefined;
   threads: number;
@@ -57,20 +75,20 @@ let loaded: Loaded | undefined;
 /** Loads the addon once per thread (each worker thread loads its own); one OpenBLAS thread until told otherwise. */
 function load(env: NodeJS.ProcessEnv = process.env): Loaded {
   if (loaded) return loaded;
-  if (env[NATIVE_MATMUL_ENV] === '0') {
-    loaded = { addon: undefined, reason: `${NATIVE_MATMUL_ENV}=0`, threads: 0 };
+  if (env[NATIVE_KERNELS_ENV] === '0') {
+    loaded = { addon: undefined, reason: `${NATIVE_KERNELS_ENV}=0`, threads: 0 };
     return loaded;
   }
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const addon = require(NATIVE_MATMUL_ADDON) as OpenBlasAddon;
+    const addon = require(NATIVE_KERNELS_ADDON) as HeapKernelsAddon;
     addon.setThreads(1);
     loaded = { addon, reason: undefined, threads: 1 };
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
     const reason = message.startsWith('Cannot find module')
-      ? 'native/openblas-matmul is not built (bash scripts/setup.sh builds it where OpenBLAS is installed)'
-      : `native/openblas-matmul failed to load: ${message}`;
+      ? 'native/heap-kernels is not built (bash scripts/setup.sh builds it where OpenBLAS is installed)'
+      : `native/heap-kernels failed to load: ${message}`;
     loaded = { addon: undefined, reason, threads: 0 };
   }
   return loaded;
@@ -78,38 +96,28 @@ function load(env: NodeJS.ProcessEnv = process.env): Loaded {
 
 let enabled = true;
 
-/** Whether products run on OpenBLAS in this thread. */
-export function nativeMatMulAvailable(): boolean {
+/** Whether the native kernels run in this thread. */
+export function nativeKernelsAvailable(): boolean {
   return enabled && load().addon !== undefined;
 }
 
 /**
- * Lets OpenBLAS compute products (default) or not (tests check the XNNPACK path with it
- * off); returns the previous setting. `CAPTIONING_NATIVE_MATMUL=0` switches it off for good.
+ * Lets the native kernels run (default) or not (tests check the wasm backend's own kernels
+ * with them off); returns the previous setting. `CAPTIONING_NATIVE_KERNELS=0` switches
+ * them off for good. OpenBLAS runs one thread: the cores go to data-parallel workers and
+ * parallel runs.
  */
-export function useNativeMatMul(on: boolean): boolean {
+export function useNativeKernels(on: boolean): boolean {
   const previous = enabled;
   enabled = on;
   return previous;
-}
-
-/**
- * OpenBLAS's thread count for this process's products (it is process-wide). Data-parallel
- * workers run one each; a lone run may give OpenBLAS the cores it leaves idle.
- */
-export function setNativeMatMulThreads(threads: number): void {
-  const state = load();
-  if (!Number.isInteger(threads) || threads < 1) throw new Error(`native matMul threads must be a whole number >= 1, got ${threads}`);
-  if (!state.addon || state.threads === threads) return;
-  state.addon.setThreads(threads);
-  state.threads = threads;
 }
 
 /** What computes the products, for logs and run records: `OpenBLAS 0.3.21 ... (native, 1 thread)` or `XNNPACK (wasm); not OpenBLAS: ...`. */
 export function describeMatMul(): string {
   const state = load();
   if (!state.addon) return `XNNPACK (wasm); not OpenBLAS: ${state.reason}`;
-  if (!enabled) return 'XNNPACK (wasm); OpenBLAS switched off (useNativeMatMul)';
+  if (!enabled) return 'XNNPACK (wasm); OpenBLAS switched off (useNativeKernels)';
   const [name, version] = state.addon.config().split(' ');
   return `${name} ${version} (native, ${state.threads} thread${state.threads === 1 ? '' : 's'})`;
 }
@@ -117,6 +125,31 @@ export function describeMatMul(): string {
 /** The whole wasm heap as floats: the memory under a tensor's view (taken after the last allocation). */
 function heapOf(backend: BackendWasm, any: TensorInfo): Float32Array {
   return new Float32Array(backend.typedArrayFromHeap(any).buffer);
+}
+
+/**
+ * One weight's Adam update on the heap (native/heap-kernels/adam.c): the moments m and v in
+ * place, the new weight into a new tensor, returned (undefined when `writeWeight` is false,
+ * a learning rate of 0). False when the addon is missing: the caller runs tfjs ops then.
+ */
+export function nativeAdamUpdate(
+  backend: BackendWasm,
+  tensors: { w: TensorInfo; g: TensorInfo; m: TensorInfo; v: TensorInfo },
+  hyper: { beta1: number; beta2: number; step: number; root2: number; epsilon: number },
+  writeWeight: boolean,
+): { done: false } | { done: true; weight: TensorInfo | undefined } {
+  const addon = load().addon;
+  if (!enabled || !addon) return { done: false };
+  const { w, g, m, v } = tensors;
+  const n = sizeOf(w.shape);
+  for (const [name, t] of Object.entries(tensors)) {
+    if (t.dtype !== 'float32' || sizeOf(t.shape) !== n) throw new Error(`adamUpdate: ${name} should be float32 with ${n} values like the weight, got ${t.dtype} ${JSON.stringify(t.shape)}`);
+  }
+  const out = writeWeight ? backend.makeOutput(w.shape, 'float32') : undefined; // before the heap view: an allocation may grow (and replace) the heap
+  const at = (t: TensorInfo) => heapOffset(backend, t);
+  const { beta1, beta2, step, root2, epsilon } = hyper;
+  addon.adamUpdate(heapOf(backend, w), at(w), at(g), at(m), at(v), out ? at(out) : at(w), n, beta1, beta2, step, root2, epsilon, writeWeight);
+  return { done: true, weight: out };
 }
 
 /** Float offset of a tensor's data in the wasm heap. */
