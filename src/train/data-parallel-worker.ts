@@ -2,7 +2,7 @@
  * The worker side of data-parallel training (data-parallel.ts): chooses the backend it is
  * told, builds its trainer from the recipe, then answers the group's messages in order:
  * 'state' (weights, optimiser state, counters), 'step' (forward and backward on its shard,
- * gradients into its slot of shared memory), 'apply' (the same clip and update as every
+ * gradients into its slot of shared memory), 'reduce' (its share of the slots' sum), 'apply' (the same clip and update as every
  * other worker, from the summed gradients), 'close'.
  */
 import { parentPort, workerData } from 'worker_threads';
@@ -10,7 +10,7 @@ import { parentPort, workerData } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs';
 
 import { selectBackend } from '../compute/backend';
-import { type FromWorker, readGradients, type ToWorker, type WorkerStart, writeGradients } from './data-parallel';
+import { type FromWorker, readGradients, sumSlots, type ToWorker, type WorkerStart, writeGradients } from './data-parallel';
 import type { Trainer } from './trainer';
 
 async function main(): Promise<void> {
@@ -46,6 +46,10 @@ async function main(): Promise<void> {
           reply({ kind: 'done', present, loss: out.loss, crossEntropy: out.crossEntropy, attention: out.attention });
           return;
         }
+        case 'reduce':
+          sumSlots(start.shared, total, message.slots, message.from, message.to);
+          reply({ kind: 'reduced' });
+          return;
         case 'apply':
           trainer.progress.learningRate = message.learningRate;
           trainer.progress.encoderLearningRate = message.encoderLearningRate;

@@ -42,6 +42,7 @@ export interface WorkerRecipe {
 export type ToWorker =
   | { kind: 'state'; snapshot: TrainingSnapshot }
   | { kind: 'step'; rows: Int32Array; next: Int32Array | null; epoch: number; stepInEpoch: number; normalization: { tokens: number; captions: number } }
+  | { kind: 'reduce'; slots: number; from: number; to: number }
   | { kind: 'apply'; present: boolean[]; learningRate: number; encoderLearningRate: number }
   | { kind: 'close' };
 
@@ -50,6 +51,7 @@ export type FromWorker =
   | { kind: 'ready'; layout: { name: string; size: number }[] }
   | { kind: 'synced' }
   | { kind: 'done'; present: boolean[]; loss: number; crossEntropy: number; attention: number }
+  | { kind: 'reduced' }
   | { kind: 'error'; message: string };
 
 /** What a worker is started with (worker_threads' workerData). */
@@ -187,6 +189,22 @@ export function writeGradients(layout: readonly { name: string; size: number }[]
   });
 }
 
+/**
+ * Sums the first `slots` gradient slots (those of the workers that had a shard this step)
+ * into the sum row of `shared` (Float32 [W + 1, total]) over the values [from, to): slot 0,
+ * plus slot 1, … in slot order, the same order whichever thread sums which part. Each
+ * thread of the group sums its part of every step's gradients.
+ */
+export function sumSlots(shared: SharedArrayBuffer, total: number, slots: number, from: number, to: number): void {
+  const rows = shared.byteLength / 4 / total; // W slots, then the sum
+  const sum = new Float32Array(shared, ((rows - 1) * total + from) * 4, to - from);
+  sum.set(new Float32Array(shared, from * 4, to - from));
+  for (let k = 1; k < slots; k++) {
+    const slot = new Float32Array(shared, (k * total + from) * 4, to - from);
+    for (let i = 0; i < slot.length; i++) sum[i] += slot[i];
+  }
+}
+
 /** The summed gradients as tensors, for the weights some shard had one for. */
 export function readGradients(layout: readonly { name: string; size: number }[], shapes: ReadonlyMap<string, number[]>, sum: Float32Array, present: readonly boolean[]): Map<string, tf.Tensor> {
   const grads = new Map<string, tf.Tensor>();
@@ -202,14 +220,15 @@ export class DataParallelGroup {
   private readonly layout: { name: string; size: number }[];
   private readonly slots: Float32Array[];
   private readonly sum: Float32Array;
+  private readonly total: number;
 
   private constructor(
     private readonly trainer: Trainer,
     private readonly workers: WorkerHandle[],
-    shared: SharedArrayBuffer,
+    private readonly shared: SharedArrayBuffer,
   ) {
     this.layout = trainer.weightLayout();
-    const total = this.layout.reduce((a, w) => a + w.size, 0);
+    const total = (this.total = this.layout.reduce((a, w) => a + w.size, 0));
     this.slots = Array.from({ length: workers.length + 1 }, (_, k) => new Float32Array(shared, k * total * 4, total));
     this.sum = new Float32Array(shared, (workers.length + 1) * total * 4, total);
   }
@@ -275,12 +294,12 @@ export class DataParallelGroup {
       totals.attention += done.attention;
       present = present.map((p, i) => p || done.present[i]);
     }
-    // The sum, in slot order (the same order whatever the timing).
-    this.sum.set(this.slots[0]);
-    for (let k = 1; k < shards.length; k++) {
-      const slot = this.slots[k];
-      for (let i = 0; i < slot.length; i++) this.sum[i] += slot[i];
-    }
+    // The sum, in slot order, each thread summing its share of the values.
+    const share = Math.ceil(this.total / this.size);
+    const slots = shards.length; // a batch smaller than the group leaves some workers (and their slots) out
+    this.workers.forEach((handle, k) => handle.post({ kind: 'reduce', slots, from: Math.min(this.total, (k + 1) * share), to: Math.min(this.total, (k + 2) * share) }));
+    sumSlots(this.shared, this.total, slots, 0, Math.min(this.total, share));
+    for (const handle of this.workers) await handle.next('reduced');
     const { learningRate, encoderLearningRate } = this.trainer.progress;
     for (const handle of this.workers) handle.post({ kind: 'apply', present, learningRate, encoderLearningRate });
     this.trainer.applyGradients(readGradients(this.layout, this.trainer.weightShapes(), this.sum, present));
