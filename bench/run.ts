@@ -7,6 +7,7 @@
  *   decoding   captions per second of batched beam-3 search (bench/decoding.ts)
  *   features   images per second through the quick profile's MobileNetV2 (bench/features.ts)
  *   metrics    scoreCaptions on a COCO-sized split (bench/metrics.ts)
+ *   kernels    products on XNNPACK vs OpenBLAS, Adam in tfjs ops vs one native pass (bench/kernels.ts)
  *
  * Training, decoding and features run twice: "before" (the plain teacher forcing, without
  * the fused kernels, and the stock wasm Identity and transposes,
@@ -27,13 +28,14 @@ import { setWasmSpeedups } from '../src/compute/wasm-speedups';
 import type { TeacherForcingImplementation } from '../src/train/loss';
 import { benchDecoding } from './decoding';
 import { benchFeatures } from './features';
+import { benchKernels } from './kernels';
 import { benchMetrics } from './metrics';
 import type { BenchResult } from './timing';
 import { benchTrainingSteps, TRAINING_SHAPES } from './training-step';
 
 export type { BenchResult } from './timing';
 
-const GROUPS = ['training', 'decoding', 'features', 'metrics'] as const;
+const GROUPS = ['training', 'decoding', 'features', 'metrics', 'kernels'] as const;
 const TRAINING_SHAPE_NAMES = ['quick-data', ...TRAINING_SHAPES.map((s) => s.name)];
 /** Shapes also timed with 2 data-parallel workers (issue #16: a lone run on every core). */
 const DATA_PARALLEL_SHAPES = ['quick-data', 'small'];
@@ -102,6 +104,9 @@ export async function runBenchmarks(args: readonly string[] = []): Promise<Bench
         break;
       case 'metrics':
         report([(await benchMetrics()) as BenchResult]);
+        break;
+      case 'kernels':
+        report(benchKernels());
         break;
       default: {
         const never: never = group;

@@ -71,17 +71,18 @@ export const WORKERS_ENV = 'CAPTIONING_WORKERS';
  * Node flags for a process that trains (`trainRuns`' children, `npm run bench`, the
  * `captioning` command): V8's garbage collector on the thread that made the garbage. Its
  * helper threads otherwise take cores that data-parallel workers and parallel runs already
- * fill: measured at the `small` step with 2 workers, 370 ms a step with them and 290 ms
- * without (bench/README.md, issue #16); a lone one-worker run showed no difference.
+ * fill (bench/README.md, "Issue #16, continued"); a lone one-worker run showed no difference.
+ * package.json's `captioning` and `bench` scripts and bin/captioning.js pass the same flag.
  */
 export const TRAINING_NODE_FLAGS: readonly string[] = ['--single-threaded-gc'];
 
 /**
  * Below this much arithmetic per step (GFLOP, estimated by `stepGflop`) 'auto' trains with one
- * worker: measured by `npm run bench` on 2 cores (bench/README.md), the quick profile's step
- * (below this by `stepGflop`) took longer with 2 workers than with 1, the `small` shape's (above it)
- * less: small steps are dominated by per-kernel costs and memory traffic, which do not
- * shrink with the shard and which two cores contend for.
+ * worker. Set from `npm run bench` on 2 cores before the native kernels (bench/README.md): the
+ * quick profile's step (below this by `stepGflop`) took longer with 2 workers than with 1, the
+ * `small` shape's (above it) less. With the native kernels the bench's quick-data row gained
+ * from 2 workers in some runs and not in others (bench/README.md, "Issue #16, continued"), so
+ * the threshold stays until a steadier measurement says otherwise.
  */
 export const AUTO_WORKERS_MIN_GFLOP = 4;
 
