@@ -67,29 +67,28 @@ interface Loaded {
   addon: HeapKernelsAddon | undefined;
   /** Why the addon is not used, when it is not. */
   reason: string | undefined;
-  threads: number;
 }
 
 let loaded: Loaded | undefined;
 
-/** Loads the addon once per thread (each worker thread loads its own); one OpenBLAS thread until told otherwise. */
+/** Loads the addon once per thread (each worker thread loads its own) and gives OpenBLAS one thread. */
 function load(env: NodeJS.ProcessEnv = process.env): Loaded {
   if (loaded) return loaded;
   if (env[NATIVE_KERNELS_ENV] === '0') {
-    loaded = { addon: undefined, reason: `${NATIVE_KERNELS_ENV}=0`, threads: 0 };
+    loaded = { addon: undefined, reason: `${NATIVE_KERNELS_ENV}=0` };
     return loaded;
   }
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const addon = require(NATIVE_KERNELS_ADDON) as HeapKernelsAddon;
-    addon.setThreads(1);
-    loaded = { addon, reason: undefined, threads: 1 };
+    addon.setThreads(1); // process-wide: every training thread runs its products on its own core
+    loaded = { addon, reason: undefined };
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
     const reason = message.startsWith('Cannot find module')
       ? 'native/heap-kernels is not built (bash scripts/setup.sh builds it where OpenBLAS is installed)'
       : `native/heap-kernels failed to load: ${message}`;
-    loaded = { addon: undefined, reason, threads: 0 };
+    loaded = { addon: undefined, reason };
   }
   return loaded;
 }
@@ -119,7 +118,7 @@ export function describeMatMul(): string {
   if (!state.addon) return `XNNPACK (wasm); not OpenBLAS: ${state.reason}`;
   if (!enabled) return 'XNNPACK (wasm); OpenBLAS switched off (useNativeKernels)';
   const [name, version] = state.addon.config().split(' ');
-  return `${name} ${version} (native, ${state.threads} thread${state.threads === 1 ? '' : 's'})`;
+  return `${name} ${version} (native, 1 thread)`;
 }
 
 /** The whole wasm heap as floats: the memory under a tensor's view (taken after the last allocation). */
