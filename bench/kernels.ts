@@ -11,7 +11,7 @@ import { Adam } from '../src/compute/adam';
 import { describeMatMul, nativeKernelsAvailable, useNativeKernels } from '../src/compute/native-kernels';
 import { type BenchResult, median, seededValues, since } from './timing';
 
-/** [M, K, N]: a step's input rows times a gate matrix, the output layer, the weight gradient of W_rec. */
+/** [M, K, N]: a step's rows times a gate matrix, its rows times W_rec, the output layer over a batch's rows, a batch's stacked rows times W_rec. */
 const PRODUCTS: readonly [number, number, number][] = [
   [16, 512, 2816],
   [32, 768, 2048],

@@ -1,6 +1,7 @@
 /*
  * One weight's Adam update on the wasm heap, as src/compute/adam.ts defines it (PyTorch's
- * placement of epsilon), in float arithmetic like tfjs's float32 kernels:
+ * placement of epsilon), in float arithmetic (the same formula as adam.ts's tfjs ops; the
+ * last multiply and divide come in another order, so the two differ by float rounding):
  *
  *   m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  out = w - step m / (sqrt(v) / root2 + eps)
  *

@@ -8,7 +8,7 @@
  * project uses the wasm backend's own kernels.
  *
  *   sgemmBatch(...)   matrix products on OpenBLAS (matmul.c)
- *   setThreads(n)     OpenBLAS's thread count (process-wide)
+ *   setThreads(n)     OpenBLAS's thread count (process-wide; native-kernels.ts sets 1 once)
  *   config()          OpenBLAS's build description, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH ..."
  *   adamUpdate(...)   one weight's Adam update (adam.c)
  *

@@ -1,6 +1,6 @@
 /*
  * Matrix products on OpenBLAS, on the wasm heap. XNNPACK, which tfjs's wasm backend runs its
- * products in, reaches about 20-30 GFLOP/s on one core of this machine, OpenBLAS 60-100
+ * products in, reaches about 27-30 GFLOP/s on one core of this machine, OpenBLAS about 58-97
  * (bench/README.md, issue #16).
  *
  *   sgemmBatch(heap, batch, a, aStride, b, bStride, c, m, n, k, transposeA, transposeB)

@@ -2,8 +2,8 @@
  * Native kernels on the wasm backend's heap, where their addon is built: matrix products on
  * OpenBLAS and the Adam update.
  *
- * tfjs's wasm backend runs its matMul in XNNPACK compiled to wasm: about 20-30 GFLOP/s on
- * one core of this machine, where native OpenBLAS reaches 60-100 (bench/README.md, issue
+ * tfjs's wasm backend runs its matMul in XNNPACK compiled to wasm: about 27-30 GFLOP/s on
+ * one core of this machine, where native OpenBLAS reaches about 58-97 (bench/README.md, issue
  * #16); its Adam is ten kernels per weight. native/heap-kernels is a small Node addon whose
  * kernels work on the operands where they lie, in the wasm heap, and write into outputs the
  * backend allocated: no copies. It is built by scripts/setup.sh (`npm run build:native`,
@@ -180,6 +180,7 @@ export function nativeBatchMatMul(backend: BackendWasm, a: TensorInfo, b: Tensor
   if (m * n * k === 0 || (batchA !== batchB && batchA !== 1 && batchB !== 1)) return undefined;
   const outer = tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
   const batch = Math.max(batchA, batchB);
+  if (sizeOf(outer) !== batch) return undefined; // batch axes that broadcast axis by axis ([2, 1] with [1, 2])
   const out = backend.makeOutput([...outer, m, n], 'float32'); // [..., M, N]
   // The heap view is taken after the output's allocation, which may have grown (and replaced) the memory.
   addon.sgemmBatch(

@@ -2,7 +2,7 @@
  * Stock wasm kernels wrapped for training speed, with unchanged results:
  *
  * - `BatchMatMul` on native OpenBLAS where its addon is built (native-kernels.ts, issue #16:
- *   three to four times XNNPACK's speed here, transposes included). Otherwise, with
+ *   two to three and a half times XNNPACK's speed here, bench/README.md; transposes are flags, not copies). Otherwise, with
  *   `transposeA`/`transposeB`: wasm's transposed product is ten times
  *   slower than the plain one (FACTS.md §4), so the operand is transposed explicitly, then
  *   the fast plain kernel runs. matMul's gradient uses transposed products, so this is what

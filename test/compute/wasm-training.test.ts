@@ -127,6 +127,7 @@ for (const implementation of ['OpenBLAS', 'XNNPACK'] as const) {
       { name: 'one B for every A', a: [4, 5, 7], b: [7, 3], ta: false, tb: false },
       { name: 'one A for every B^T', a: [1, 5, 7], b: [4, 3, 7], ta: false, tb: true },
       { name: 'rank 4', a: [2, 3, 5, 7], b: [2, 3, 7, 2], ta: false, tb: false },
+      { name: 'batch axes that broadcast axis by axis', a: [2, 1, 5, 7], b: [1, 2, 7, 3], ta: false, tb: false },
       { name: 'a [64, 300] x [300, 130] product', a: [64, 300], b: [300, 130], ta: false, tb: false },
     ];
     for (const c of cases) {
