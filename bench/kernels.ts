@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import { Adam } from '../src/compute/adam';
 import { describeMatMul, nativeKernelsAvailable, useNativeKernels } from '../src/compute/native-kernels';
+import { sizeOf } from '../src/compute/wasm-kernel-util';
 import { type BenchResult, median, seededValues, since } from './timing';
 
 /** [M, K, N]: a step's rows times a gate matrix, its rows times W_rec, the output layer over a batch's rows, a batch's stacked rows times W_rec. */
@@ -60,9 +61,9 @@ export function benchKernels(): BenchResult[] {
     }
     tf.dispose([a, b]);
   }
-  const weights = new Map(ADAM_WEIGHTS.map((shape, i) => [`w${i}`, tf.variable(tf.tensor(seededValues(shape.reduce((x, y) => x * y, 1), 3 + i), shape), true, `bench-adam-w${i}`)]));
-  const grads = new Map(ADAM_WEIGHTS.map((shape, i) => [`w${i}`, tf.tensor(seededValues(shape.reduce((x, y) => x * y, 1), 20 + i), shape)]));
-  const count = ADAM_WEIGHTS.reduce((total, shape) => total + shape.reduce((x, y) => x * y, 1), 0);
+  const weights = new Map(ADAM_WEIGHTS.map((shape, i) => [`w${i}`, tf.variable(tf.tensor(seededValues(sizeOf(shape), 3 + i), shape), true, `bench-adam-w${i}`)]));
+  const grads = new Map(ADAM_WEIGHTS.map((shape, i) => [`w${i}`, tf.tensor(seededValues(sizeOf(shape), 20 + i), shape)]));
+  const count = ADAM_WEIGHTS.reduce((total, shape) => total + sizeOf(shape), 0);
   const adam = new Adam(weights);
   for (const [column, on] of columns) {
     const ms = withNative(on, () => time(() => adam.apply(grads, () => 1e-4), 10));

@@ -20,7 +20,7 @@ import * as path from 'path';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 
-import { sizeOf, type TensorInfo } from './wasm-kernel-util';
+import { heapBuffer, heapByteOffset, sizeOf, type TensorInfo } from './wasm-kernel-util';
 
 /** The addon's functions (native/heap-kernels: matmul.c, adam.c). */
 interface HeapKernelsAddon {
@@ -121,9 +121,9 @@ export function describeMatMul(): string {
   return `${name} ${version} (native, 1 thread)`;
 }
 
-/** The whole wasm heap as floats: the memory under a tensor's view (taken after the last allocation). */
+/** The whole wasm heap as floats (taken after the last allocation). */
 function heapOf(backend: BackendWasm, any: TensorInfo): Float32Array {
-  return new Float32Array(backend.typedArrayFromHeap(any).buffer);
+  return new Float32Array(heapBuffer(backend, any));
 }
 
 /**
@@ -153,7 +153,7 @@ export function nativeAdamUpdate(
 
 /** Float offset of a tensor's data in the wasm heap. */
 function heapOffset(backend: BackendWasm, info: TensorInfo): number {
-  return backend.dataIdMap.get(info.dataId)!.memoryOffset / Float32Array.BYTES_PER_ELEMENT;
+  return heapByteOffset(backend, info) / Float32Array.BYTES_PER_ELEMENT;
 }
 
 /**
@@ -175,8 +175,8 @@ export function nativeBatchMatMul(backend: BackendWasm, a: TensorInfo, b: Tensor
   if (k !== kB) throw new Error(`BatchMatMul: inner sizes differ, ${JSON.stringify(a.shape)} x ${JSON.stringify(b.shape)} (transposeA ${transposeA}, transposeB ${transposeB})`);
   const outerA = a.shape.slice(0, -2);
   const outerB = b.shape.slice(0, -2);
-  const batchA = outerA.reduce((x, y) => x * y, 1);
-  const batchB = outerB.reduce((x, y) => x * y, 1);
+  const batchA = sizeOf(outerA);
+  const batchB = sizeOf(outerB);
   if (m * n * k === 0 || (batchA !== batchB && batchA !== 1 && batchB !== 1)) return undefined;
   const outer = tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB);
   const batch = Math.max(batchA, batchB);

@@ -18,7 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 import { nativeBatchMatMul } from './native-kernels';
-import { BACKEND, isBoolean, readAttr, release, runWasmKernel, sizeOf, type KernelFunc, type TensorInfo } from './wasm-kernel-util';
+import { BACKEND, heapBuffer, heapByteOffset, isBoolean, readAttr, release, runWasmKernel, sizeOf, type KernelFunc, type TensorInfo } from './wasm-kernel-util';
 import { wasmSpeedupsEnabled } from './wasm-speedups';
 
 /**
@@ -148,9 +148,9 @@ function inHeapSlice(stock: KernelFunc): KernelFunc {
     const count = sizeOf(size);
     if (count === 0) return out;
     const bytes = tf.util.bytesPerElement(x.dtype);
-    const from = wasm.dataIdMap.get(x.dataId)!.memoryOffset;
-    const to = wasm.dataIdMap.get(out.dataId)!.memoryOffset;
-    const heap = new Uint8Array(wasm.typedArrayFromHeap(out).buffer); // the whole heap, as bytes
+    const from = heapByteOffset(wasm, x);
+    const to = heapByteOffset(wasm, out);
+    const heap = new Uint8Array(heapBuffer(wasm, out)); // the whole heap, as bytes
     const strides = tf.util.computeStrides(x.shape); // elements, for all axes but the last
     if (tf.slice_util.isSliceContinous(x.shape, begin, size)) {
       const start = from + tf.slice_util.computeFlatOffset(begin, strides) * bytes;

@@ -29,6 +29,19 @@ export function release(backend: BackendWasm, ...infos: TensorInfo[]): void {
   for (const info of infos) backend.disposeData(info.dataId);
 }
 
+/** Where a tensor's data starts in the wasm heap, in bytes. */
+export function heapByteOffset(backend: BackendWasm, info: TensorInfo): number {
+  return backend.dataIdMap.get(info.dataId)!.memoryOffset;
+}
+
+/**
+ * The whole wasm heap (the memory under any tensor's view). Take it after the last
+ * allocation: an allocation may grow the heap and replace its buffer.
+ */
+export function heapBuffer(backend: BackendWasm, any: TensorInfo): ArrayBufferLike {
+  return backend.typedArrayFromHeap(any).buffer;
+}
+
 /** Number of elements of a shape. */
 export function sizeOf(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);

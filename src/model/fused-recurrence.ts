@@ -29,8 +29,8 @@
  * backend: the host loops read tensors back every step, which suits CPU backends only.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
+import { copyValuesInto } from '../compute/tensor-values';
 import { type AttentionSpec, attentionContext, attentionContextBackward, lstmBackward, lstmCell, lstmPreactivations, scoreGradientRows } from './recurrence-kernels';
 
 /** The decoder weights the recurrence reads (decoder.ts names them). */
@@ -77,11 +77,10 @@ class Scratch {
  */
 const scratch = new Scratch();
 
-/** A tensor's values copied into a scratch buffer, straight from the wasm heap (the view is used at once, before anything can grow the heap). */
+/** A tensor's values copied into a scratch buffer, straight from the wasm heap. */
 function readInto(t: tf.Tensor, name: string): Float32Array {
-  const view = (tf.backend() as BackendWasm).typedArrayFromHeap(t) as Float32Array;
-  const out = scratch.get(name, view.length);
-  out.set(view);
+  const out = scratch.get(name, t.size);
+  copyValuesInto(t, out);
   return out;
 }
 
