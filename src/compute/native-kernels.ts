@@ -1,6 +1,7 @@
 /**
  * Native kernels on the wasm backend's heap, where their addon is built: matrix products on
- * OpenBLAS and the Adam update.
+ * OpenBLAS, the Adam update, products of a few host rows with a weight packed once, and the
+ * sum of data-parallel workers' gradients.
  *
  * tfjs's wasm backend runs its matMul in XNNPACK compiled to wasm: about 27-30 GFLOP/s on
  * one core of this machine, where native OpenBLAS reaches about 58-97 (bench/README.md, issue
@@ -12,8 +13,9 @@
  * backend's details in every run's environment.json.
  *
  * wasm-kernel-patches.ts calls {@link nativeBatchMatMul} from the `BatchMatMul` kernel,
- * adam.ts {@link nativeAdamUpdate}; test/compute/wasm-training.test.ts and adam.test.ts
- * check them against the cpu backend and scalar maths.
+ * adam.ts {@link nativeAdamUpdate}, src/model/step-products.ts {@link nativePackPanels} and
+ * {@link nativePanelMatMul}, src/train/data-parallel.ts {@link nativeSumSlots}; test/compute/wasm-training.test.ts, native-panels.test.ts and
+ * adam.test.ts check them against the cpu backend and scalar maths.
  */
 import * as path from 'path';
 
@@ -55,6 +57,9 @@ interface HeapKernelsAddon {
     epsilon: number,
     writeWeight: boolean,
   ): void;
+  packPanels(source: Float32Array, rows: number, cols: number, transposed: boolean, panels: Float32Array): void;
+  panelMatMul(x: Float32Array, m: number, k: number, panels: Float32Array, n: number, out: Float32Array): void;
+  sumSlots(shared: Float32Array, total: number, slots: number, from: number, to: number): void;
 }
 
 /** Set to 0 to run the wasm backend's own kernels even where the addon is built. */
@@ -112,13 +117,13 @@ export function useNativeKernels(on: boolean): boolean {
   return previous;
 }
 
-/** What computes the products, for logs and run records: `OpenBLAS 0.3.21 ... (native, 1 thread)` or `XNNPACK (wasm); not OpenBLAS: ...`. */
+/** What computes the products, for logs and run records: `OpenBLAS 0.3.21 (native, 1 thread); recurrent steps on packed panels (native)` or `XNNPACK (wasm); not OpenBLAS: ...`. */
 export function describeMatMul(): string {
   const state = load();
   if (!state.addon) return `XNNPACK (wasm); not OpenBLAS: ${state.reason}`;
   if (!enabled) return 'XNNPACK (wasm); OpenBLAS switched off (useNativeKernels)';
   const [name, version] = state.addon.config().split(' ');
-  return `${name} ${version} (native, 1 thread)`;
+  return `${name} ${version} (native, 1 thread); recurrent steps on packed panels (native)`;
 }
 
 /** The whole wasm heap as floats (taken after the last allocation). */
@@ -198,4 +203,56 @@ export function nativeBatchMatMul(backend: BackendWasm, a: TensorInfo, b: Tensor
     transposeB,
   );
   return out;
+}
+
+/** Columns per panel of a packed weight (native/heap-kernels/panels.c). */
+const PANEL = 16;
+
+/** A weight B [k, n] packed for {@link nativePanelMatMul}: its columns 16 at a time, [ceil(n / 16), k, 16]. */
+export interface PackedWeight {
+  k: number;
+  n: number;
+  panels: Float32Array;
+}
+
+/** Floats that a weight B [k, n] takes packed. */
+export function packedLength(k: number, n: number): number {
+  return Math.ceil(n / PANEL) * PANEL * k;
+}
+
+/**
+ * Packs weight [rows, cols] (transposed: its transpose [cols, rows]) as the right operand of
+ * {@link nativePanelMatMul}, into `panels` (at least {@link packedLength} floats, reused from
+ * batch to batch by the caller). Undefined where the native kernels do not run.
+ */
+export function nativePackPanels(weight: tf.Tensor2D, transposed: boolean, panels: Float32Array): PackedWeight | undefined {
+  const addon = load().addon;
+  if (!enabled || !addon) return undefined;
+  if (weight.dtype !== 'float32') throw new Error(`packPanels: expected a float32 weight, got ${weight.dtype}`);
+  const [rows, cols] = weight.shape;
+  const [k, n] = transposed ? [cols, rows] : [rows, cols];
+  const source =
+    tf.getBackend() === 'wasm'
+      ? ((tf.backend() as BackendWasm).typedArrayFromHeap(weight) as Float32Array) // a view of the heap, used at once
+      : (weight.dataSync() as Float32Array);
+  addon.packPanels(source, rows, cols, transposed, panels);
+  return { k, n, panels };
+}
+
+/** out [rows, n] = x [rows, k] B [k, n] for host arrays x and out and a weight packed by {@link nativePackPanels}; returns out's first rows x n floats. */
+export function nativePanelMatMul(x: Float32Array, rows: number, weight: PackedWeight, out: Float32Array): Float32Array {
+  load().addon!.panelMatMul(x, rows, weight.k, weight.panels, weight.n, out);
+  return out.subarray(0, rows * weight.n);
+}
+
+/**
+ * The sum row of shared [W + 1, total] (W gradient slots, then the sum) over the values
+ * [from, to): slot 0 + slot 1 + … + slot (slots - 1), in that order (native/heap-kernels/sums.c).
+ * False where the native kernels do not run: the caller sums in JavaScript then.
+ */
+export function nativeSumSlots(shared: Float32Array, total: number, slots: number, from: number, to: number): boolean {
+  const addon = load().addon;
+  if (!enabled || !addon) return false;
+  addon.sumSlots(shared, total, slots, from, to);
+  return true;
 }

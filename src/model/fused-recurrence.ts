@@ -32,6 +32,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import { copyValuesInto } from '../compute/tensor-values';
 import { type AttentionSpec, attentionContext, attentionContextBackward, lstmBackward, lstmCell, lstmPreactivations, scoreGradientRows } from './recurrence-kernels';
+import { StepWeight } from './step-products';
 
 /** The decoder weights the recurrence reads (decoder.ts names them). */
 export interface RecurrenceWeights {
@@ -82,15 +83,6 @@ function readInto(t: tf.Tensor, name: string): Float32Array {
   const out = scratch.get(name, t.size);
   copyValuesInto(t, out);
   return out;
-}
-
-/** x [rows, cols] (host) times a weight on the backend, read back into scratch `name`: [rows, out]. */
-function hostMatMul(x: Float32Array, rows: number, cols: number, weight: tf.Tensor2D, name: string, transposeWeight = false): Float32Array {
-  const input = tf.tensor2d(x, [rows, cols]);
-  const product = tf.matMul(input, weight, false, transposeWeight);
-  const values = readInto(product, name); // not through tf.tidy: it would walk every number of the array it returns
-  tf.dispose([input, product]);
-  return values;
 }
 
 /** Runs `fn` and reads its result back into scratch `name`, freeing every tensor it made. */
@@ -183,8 +175,8 @@ export function fusedRecurrence(
     const vHost = readInto(v, 'v');
     const biasHost = readInto(bHp, 'bias');
     const projectedRows = new RowPrefixes(projectedHost, [P, A]);
-    const wZ = wRec.slice([0, 0], [D, G4]) as tf.Tensor2D; // [D, 4H]
-    const wHh = tf.concat([wRec.slice([D, 0], [H, G4]), wHp], 1) as tf.Tensor2D; // [H, 4H + A + G]
+    const wZ = new StepWeight(wRec.slice([0, 0], [D, G4]) as tf.Tensor2D, false, scratch, 'wZ'); // [D, 4H]
+    const wHh = new StepWeight(tf.concat([wRec.slice([D, 0], [H, G4]), wHp], 1) as tf.Tensor2D, false, scratch, 'wHh'); // [H, 4H + A + G]
     // Saved for the backward pass, stacked over the steps' rows: [N, …].
     const saved = {
       hp: scratch.get('saved.hp', N * HP),
@@ -203,12 +195,12 @@ export function fusedRecurrence(
       const row = rowOf[t];
       saved.hPrev.set(h.subarray(0, Bt * H), row * H);
       saved.cPrev.set(c.subarray(0, Bt * H), row * H);
-      const m = hostMatMul(h.subarray(0, Bt * H), Bt, H, wHh, 'm'); // [B_t, 4H + A + G]
+      const m = wHh.times(h, Bt, 'm'); // [B_t, 4H + A + G]
       const hp = saved.hp.subarray(row * HP, (row + Bt) * HP); // [B_t, A + G]
       for (let b = 0; b < Bt; b++) for (let k = 0; k < HP; k++) hp[b * HP + k] = m[b * (G4 + HP) + G4 + k] + biasHost[k];
       const scores = readBack(() => activate(preActivations(projectedRows.rows(Bt), hp, Bt, A, G), spec.activation).reshape([Bt * P, A]).matMul(v as tf.Tensor2D), 'scores'); // [B_t * P]
       attentionContext(spec, Bt, scores, featuresHost, hp, { alpha: saved.alpha, z: saved.z, zg: saved.zg, row });
-      const zW = hostMatMul(saved.zg.subarray(row * D, (row + Bt) * D), Bt, D, wZ, 'zW'); // [B_t, 4H]
+      const zW = wZ.times(saved.zg.subarray(row * D), Bt, 'zW'); // [B_t, 4H]
       const pre = lstmPreactivations(H, Bt, { wordGates: wordGatesHost, hW: m, hWStride: G4 + HP, zW, row }, scratch.get('pre', Bt * G4)); // [B_t, 4H], g doubled
       const sigmoids = readBack(() => tf.sigmoid(tf.tensor1d(pre)), 'sigmoids'); // one vectorised kernel for the four gates
       const next = { gates: saved.gates, tanhC: saved.tanhC, h: scratch.get(`h${t % 2}`, Bt * H), c: scratch.get(`c${t % 2}`, Bt * H), row }; // the state ping-pongs between two buffers
@@ -231,13 +223,15 @@ export function fusedRecurrence(
       const dcNext = new Float64Array(B * H);
       const dzg = scratch.get('dzg', B * D);
       const rows = new RowPrefixes(projectedHost, [P, A]);
+      const wRecT = new StepWeight(wRec as tf.Tensor2D, true, scratch, 'wRecT'); // [4H, D + H]
+      const wHpT = new StepWeight(wHp as tf.Tensor2D, true, scratch, 'wHpT'); // [A + G, H]
       let preSum: tf.Tensor3D | null = null; // sum over the steps done of u [B_t, P, A] (below)
       for (let t = stepSizes.length - 1; t >= 0; t--) {
         const Bt = stepSizes[t];
         const row = rowOf[t];
         for (let k = 0; k < Bt * H; k++) dhNext[k] += dyHost[row * H + k];
         lstmBackward(H, Bt, { gates: saved.gates, tanhC: saved.tanhC, cPrev: saved.cPrev, row }, dhNext, dcNext, dGates);
-        const dx = hostMatMul(dGates.subarray(row * G4, (row + Bt) * G4), Bt, G4, wRec as tf.Tensor2D, 'dx', true); // [B_t, D + H]
+        const dx = wRecT.times(dGates.subarray(row * G4), Bt, 'dx'); // [B_t, D + H]
         for (let b = 0; b < Bt; b++) for (let d = 0; d < D; d++) dzg[b * D + d] = dx[b * (D + H) + d];
         const hp = saved.hp.subarray(row * HP);
         const stepHp = dHp.subarray(row * HP);
@@ -262,7 +256,7 @@ export function fusedRecurrence(
         preSum = nextSum;
         scoreGradientRows(spec, Bt, readInto(uOverRegions, 'uOverRegions'), { hp, v: vHost }, { hp: stepHp, v: dV });
         uOverRegions.dispose();
-        const dhFromHp = hostMatMul(dHp.subarray(row * HP, (row + Bt) * HP), Bt, HP, wHp as tf.Tensor2D, 'dhFromHp', true); // [B_t, H]
+        const dhFromHp = wHpT.times(dHp.subarray(row * HP), Bt, 'dhFromHp'); // [B_t, H]
         for (let b = 0; b < Bt; b++) for (let j = 0; j < H; j++) dhNext[b * H + j] = dx[b * (D + H) + D + j] + dhFromHp[b * H + j];
       }
       // d projected = v (sum_t u_t); with ReLU, dv gets the rest of sum u act(pre) = sum u (projected + hp): its projected part.

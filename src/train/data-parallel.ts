@@ -25,6 +25,7 @@ import { Worker } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs';
 
 import type { BackendKind } from '../compute/backend';
+import { nativeSumSlots } from '../compute/native-kernels';
 import { copyValuesInto } from '../compute/tensor-values';
 import { rowLength } from '../data/encoded-captions';
 import type { Trainer, TrainingSnapshot } from './trainer';
@@ -194,9 +195,11 @@ export function writeGradients(layout: readonly { name: string; size: number }[]
  * Sums the first `slots` gradient slots (those of the workers that had a shard this step)
  * into the sum row of `shared` (Float32 [W + 1, total]) over the values [from, to): slot 0,
  * plus slot 1, … in slot order, the same order whichever thread sums which part. Each
- * thread of the group sums its part of every step's gradients.
+ * thread of the group sums its part of every step's gradients; natively where the native
+ * kernels run (the same float additions in the same order).
  */
 export function sumSlots(shared: SharedArrayBuffer, total: number, slots: number, from: number, to: number): void {
+  if (nativeSumSlots(new Float32Array(shared), total, slots, from, to)) return;
   const rows = shared.byteLength / 4 / total; // W slots, then the sum
   const sum = new Float32Array(shared, ((rows - 1) * total + from) * 4, to - from);
   sum.set(new Float32Array(shared, from * 4, to - from));

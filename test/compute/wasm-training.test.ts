@@ -98,7 +98,7 @@ describe('Conv2DBackpropFilter (the filter gradient of conv2d)', () => {
 describe('native kernels on the wasm heap (native/heap-kernels)', () => {
   test('is built and used (scripts/setup.sh builds it)', () => {
     assert.ok(nativeKernelsAvailable(), `products do not run on OpenBLAS: ${describeMatMul()}`);
-    assert.match(describeMatMul(), /^OpenBLAS \d+\.\d+\.\d+ \(native, 1 thread\)$/);
+    assert.match(describeMatMul(), /^OpenBLAS \d+\.\d+\.\d+ \(native, 1 thread\); recurrent steps on packed panels \(native\)$/);
   });
   test(`${NATIVE_KERNELS_ENV}=0 leaves every product to XNNPACK`, () => {
     const script = "const b=require('./src/compute/backend');const n=require('./src/compute/native-kernels');b.selectBackend({force:'wasm',log:null}).then(()=>console.log(n.describeMatMul()))";

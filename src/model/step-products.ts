@@ -1,0 +1,58 @@
+/**
+ * Host rows times a decoder weight, at every time step of a batch (fused-recurrence.ts): the
+ * LSTM's recurrent products forward ([B_t, H] x [H, 4H + A + G], [B_t, D] x [D, 4H]) and
+ * backward (x W_rec^T, x W_hp^T), a few rows each (B_t <= the batch) against a weight that
+ * stays the same for the whole batch.
+ *
+ * Where the native kernels run, the weight is packed once per batch and each product is one
+ * native call on the host arrays (native/heap-kernels/panels.c): no tensors made or read
+ * back, and no repacking of the weight per call, which OpenBLAS does and which, at 16-32
+ * rows, costs about what the product does. Elsewhere each product is a matMul on the backend.
+ *
+ *   const w = new StepWeight(wRec, true, buffers);  // B = W_rec^T, packed into buffers
+ *   const dx = w.times(dGates, Bt, 'dx');          // [B_t, 4H] x [4H, D + H] -> [B_t, D + H]
+ */
+import * as tf from '@tensorflow/tfjs';
+
+import { nativePackPanels, nativePanelMatMul, packedLength, type PackedWeight } from '../compute/native-kernels';
+import { copyValuesInto } from '../compute/tensor-values';
+
+/** Reusable host buffers by name (fused-recurrence.ts's scratch). */
+export interface HostBuffers {
+  get(name: string, length: number): Float32Array;
+}
+
+/** A weight [rows, cols] (or its transpose) that multiplies host rows at every step of a batch. */
+export class StepWeight {
+  private readonly packed: PackedWeight | undefined;
+  /** Output columns. */
+  readonly n: number;
+
+  /**
+   * `transposed`: products with the weight's transpose [cols, rows]. `name` names the
+   * packed buffer in `buffers` (one per weight of a batch).
+   */
+  constructor(
+    private readonly weight: tf.Tensor2D,
+    private readonly transposed: boolean,
+    private readonly buffers: HostBuffers,
+    name: string,
+  ) {
+    const [rows, cols] = weight.shape;
+    const [k, n] = transposed ? [cols, rows] : [rows, cols];
+    this.n = n;
+    this.packed = nativePackPanels(weight, transposed, buffers.get(`packed ${name}`, packedLength(k, n)));
+  }
+
+  /** x [rows, K] (host) times the weight: [rows, N], in buffer `name`. */
+  times(x: Float32Array, rows: number, name: string): Float32Array {
+    const out = this.buffers.get(name, rows * this.n);
+    if (this.packed) return nativePanelMatMul(x, rows, this.packed, out);
+    const k = this.transposed ? this.weight.shape[1] : this.weight.shape[0];
+    const input = tf.tensor2d(x.subarray(0, rows * k), [rows, k]);
+    const product = tf.matMul(input, this.weight, false, this.transposed); // [rows, N]
+    copyValuesInto(product, out); // not through tf.tidy: it would walk every number of the array it returns
+    tf.dispose([input, product]);
+    return out;
+  }
+}
