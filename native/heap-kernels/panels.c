@@ -15,6 +15,10 @@
  *     panels [ceil(N / 16), K, 16] = B's columns 16 at a time, the last panel padded with 0
  *   panelMatMul(x, m, k, panels, n, out)
  *     out [m, n] = x [m, k] B [k, n], all row-major Float32Arrays
+ *   panelsMatch(source, rows, cols, transposed, panels)
+ *     whether panels hold exactly what packPanels would write for source (bit for bit):
+ *     data-parallel workers share one packed copy of weights they all hold
+ *     (src/compute/shared-panels.ts) and check it against their own before using it
  *
  * The inner loop is written on 16-float vectors (GCC's vector extension); the function is
  * compiled for AVX-512, AVX2 + FMA and the baseline, and the loader picks the one the CPU
@@ -54,6 +58,27 @@ static void pack(const float *source, int64_t rows, int64_t cols, bool transpose
       for (int64_t k = 0; k < k_size; k++) memcpy(panel + k * PANEL, source + k * cols + j * PANEL, (size_t)width * sizeof(float));
     }
   }
+}
+
+static bool match(const float *source, int64_t rows, int64_t cols, bool transposed, const float *panels) {
+  const int64_t k_size = transposed ? cols : rows, n_size = transposed ? rows : cols;
+  for (int64_t j = 0; j < panel_count(n_size); j++) {
+    const float *panel = panels + j * k_size * PANEL;
+    const int64_t width = n_size - j * PANEL < PANEL ? n_size - j * PANEL : PANEL;
+    if (transposed) {
+      for (int64_t c = 0; c < width; c++) {
+        const float *row = source + (j * PANEL + c) * cols;
+        for (int64_t k = 0; k < k_size; k++) {
+          if (memcmp(&panel[k * PANEL + c], &row[k], sizeof(float)) != 0) return false;
+        }
+      }
+    } else {
+      for (int64_t k = 0; k < k_size; k++) {
+        if (memcmp(panel + k * PANEL, source + k * cols + j * PANEL, (size_t)width * sizeof(float)) != 0) return false;
+      }
+    }
+  }
+  return true;
 }
 
 /* `count` (1..ROWS) rows of x [., k] times one panel [k, 16] -> acc[count]. */
@@ -108,23 +133,38 @@ static bool positive(napi_env env, const char *kernel, const int64_t *sizes, int
   return true;
 }
 
-napi_value pack_panels(napi_env env, napi_callback_info info) {
-  const char *kernel = "packPanels";
+/* The arguments of packPanels and panelsMatch: (source, rows, cols, transposed, panels), checked. */
+static bool read_packing(napi_env env, napi_callback_info info, const char *kernel, heap_t *source, int64_t *rows, int64_t *cols, bool *transposed, heap_t *panels) {
   napi_value argv[5];
-  heap_t source, panels;
-  int64_t size[2]; /* rows, cols */
-  bool transposed;
-  if (!read_args(env, info, kernel, argv, 5) || !read_heap(env, kernel, argv[0], &source) || !read_int(env, kernel, argv[1], &size[0]) ||
-      !read_int(env, kernel, argv[2], &size[1]) || !read_bool(env, kernel, argv[3], &transposed) || !read_heap(env, kernel, argv[4], &panels) ||
+  int64_t size[2];
+  if (!read_args(env, info, kernel, argv, 5) || !read_heap(env, kernel, argv[0], source) || !read_int(env, kernel, argv[1], &size[0]) ||
+      !read_int(env, kernel, argv[2], &size[1]) || !read_bool(env, kernel, argv[3], transposed) || !read_heap(env, kernel, argv[4], panels) ||
       !positive(env, kernel, size, 2)) {
-    return NULL;
+    return false;
   }
-  const int64_t rows = size[0], cols = size[1];
-  if (!fits(env, kernel, &source, "source", rows * cols) || !fits(env, kernel, &panels, "panels", panel_count(transposed ? rows : cols) * PANEL * (transposed ? cols : rows))) {
-    return NULL;
-  }
+  *rows = size[0];
+  *cols = size[1];
+  return fits(env, kernel, source, "source", *rows * *cols) &&
+         fits(env, kernel, panels, "panels", panel_count(*transposed ? *rows : *cols) * PANEL * (*transposed ? *cols : *rows));
+}
+
+napi_value pack_panels(napi_env env, napi_callback_info info) {
+  heap_t source, panels;
+  int64_t rows, cols;
+  bool transposed;
+  if (!read_packing(env, info, "packPanels", &source, &rows, &cols, &transposed, &panels)) return NULL;
   pack(source.data, rows, cols, transposed, panels.data);
   return NULL;
+}
+
+napi_value panels_match(napi_env env, napi_callback_info info) {
+  heap_t source, panels;
+  int64_t rows, cols;
+  bool transposed;
+  napi_value result;
+  if (!read_packing(env, info, "panelsMatch", &source, &rows, &cols, &transposed, &panels)) return NULL;
+  if (napi_get_boolean(env, match(source.data, rows, cols, transposed, panels.data), &result) != napi_ok) return NULL;
+  return result;
 }
 
 napi_value panel_mat_mul(napi_env env, napi_callback_info info) {

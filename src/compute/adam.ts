@@ -16,15 +16,16 @@
  * Each weight may have its own learning rate (an encoder trained with the decoder at
  * another rate, as the reference code's encoder_lr). A learning rate of 0 leaves the weight
  * unchanged but still advances its moments, as PyTorch does (the step count is shared), so
- * a later step with lr > 0 sees the same moments as PyTorch's. Gradient clipping is the
- * caller's, before `apply` (trainer.ts, clip by value or by global norm).
+ * a later step with lr > 0 sees the same moments as PyTorch's. Gradients reach the moments
+ * clipped as the caller says (trainer.ts: by value, or scaled by the global norm), and may be
+ * tensors or host values (data-parallel workers' sum in shared memory).
  *
  * On the wasm backend, with its speedups on and native/heap-kernels built, each weight's
- * update is one native pass over its values in the wasm heap (native-kernels.ts,
- * `nativeAdamUpdate`; issue #16): the moments in place, the new weight into a fresh tensor
- * (weights stay immutable: cached transposes key on their data). With tfjs ops it is ten
- * kernels and eight intermediate tensors per weight. test/compute/adam.test.ts checks both
- * against the scalar maths.
+ * update, clip included, is one native pass over its values in the wasm heap (native-kernels.ts,
+ * `nativeAdamUpdate`; issue #16), reading a host gradient where it lies: the moments in
+ * place, the new weight into a fresh tensor (weights stay immutable: cached transposes key on
+ * their data). With tfjs ops it is a clip and ten kernels and nine intermediate tensors per
+ * weight. test/compute/adam.test.ts checks both against the scalar maths.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -37,6 +38,20 @@ export interface AdamOptions {
   beta2?: number;
   epsilon?: number;
 }
+
+/** How gradients are clipped on their way to the moments: g -> clamp(scale g, -limit, limit). */
+export interface GradientClip {
+  /** Clip by global norm: min(1, max norm / norm). */
+  scale: number;
+  /** Clip by value (Infinity: none). */
+  limit: number;
+}
+
+/** Gradients as they are. */
+export const NO_CLIP: GradientClip = { scale: 1, limit: Infinity };
+
+/** A weight's gradient: a tensor, or host values in the weight's order. */
+export type Gradient = tf.Tensor | Float32Array;
 
 /** Host copy of an optimiser state (see checkpoint.ts). */
 export interface AdamState {
@@ -70,20 +85,23 @@ export class Adam {
     }
   }
 
-  /** One update from gradients by weight name; `learningRate(name)` gives each weight's rate. */
-  apply(gradients: ReadonlyMap<string, tf.Tensor>, learningRate: (name: string) => number): void {
+  /** One update from gradients by weight name, clipped by `clip`; `learningRate(name)` gives each weight's rate. */
+  apply(gradients: ReadonlyMap<string, Gradient>, learningRate: (name: string) => number, clip: GradientClip = NO_CLIP): void {
     this.step += 1;
     const t = this.step;
     const biasCorrection1 = 1 - Math.pow(this.beta1, t);
     const root2 = Math.sqrt(1 - Math.pow(this.beta2, t));
     tf.tidy(() => {
-      for (const [name, g] of gradients) {
+      for (const [name, gradient] of gradients) {
         const w = this.weights.get(name);
         const m = this.m.get(name);
         const v = this.v.get(name);
         if (!w || !m || !v) throw new Error(`Adam: a gradient for ${JSON.stringify(name)}, which is not one of its weights`);
         const lr = learningRate(name);
-        if (this.updatedInHeap(w, g, m, v, lr / biasCorrection1, root2)) continue;
+        if (this.updatedInHeap(w, gradient, clip, m, v, lr / biasCorrection1, root2)) continue;
+        const raw = gradient instanceof Float32Array ? tf.tensor(gradient, w.shape, 'float32') : gradient;
+        const scaled = clip.scale === 1 ? raw : raw.mul(clip.scale);
+        const g = clip.limit === Infinity ? scaled : tf.where(tf.isNaN(scaled), scaled, tf.clipByValue(scaled, -clip.limit, clip.limit)); // a NaN stays NaN, as in PyTorch's clamp (wasm's clipByValue turns it into a number)
         // The moments advance whatever the learning rate (as in PyTorch, lr only scales the update).
         const m1 = m.mul(this.beta1).add(g.mul(1 - this.beta1)); // same shape as w
         const v1 = v.mul(this.beta2).add(g.square().mul(1 - this.beta2));
@@ -97,10 +115,10 @@ export class Adam {
   }
 
   /** The update on the wasm heap (native kernel; see the header), if it can run there. */
-  private updatedInHeap(w: tf.Variable, g: tf.Tensor, m: tf.Variable, v: tf.Variable, step: number, root2: number): boolean {
+  private updatedInHeap(w: tf.Variable, gradient: Gradient, clip: GradientClip, m: tf.Variable, v: tf.Variable, step: number, root2: number): boolean {
     if (tf.getBackend() !== 'wasm' || !wasmSpeedupsEnabled()) return false;
     const hyper = { beta1: this.beta1, beta2: this.beta2, step, root2, epsilon: this.epsilon };
-    const result = nativeAdamUpdate(tf.backend() as BackendWasm, { w, g, m, v }, hyper, step !== 0);
+    const result = nativeAdamUpdate(tf.backend() as BackendWasm, { w, m, v }, gradient, clip, hyper, step !== 0);
     if (!result.done) return false;
     if (result.weight) w.assign(tf.engine().makeTensorFromTensorInfo(result.weight)); // lr 0: the weight stays as it is, bit for bit
     return true;

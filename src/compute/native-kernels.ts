@@ -45,11 +45,14 @@ interface HeapKernelsAddon {
   adamUpdate(
     heap: Float32Array,
     w: number,
-    g: number,
     m: number,
     v: number,
     out: number,
     n: number,
+    gradients: Float32Array,
+    g: number,
+    scale: number,
+    limit: number,
     beta1: number,
     beta2: number,
     step: number,
@@ -59,6 +62,7 @@ interface HeapKernelsAddon {
   ): void;
   packPanels(source: Float32Array, rows: number, cols: number, transposed: boolean, panels: Float32Array): void;
   panelMatMul(x: Float32Array, m: number, k: number, panels: Float32Array, n: number, out: Float32Array): void;
+  panelsMatch(source: Float32Array, rows: number, cols: number, transposed: boolean, panels: Float32Array): boolean;
   sumSlots(shared: Float32Array, total: number, slots: number, from: number, to: number): void;
 }
 
@@ -132,27 +136,36 @@ function heapOf(backend: BackendWasm, any: TensorInfo): Float32Array {
 }
 
 /**
- * One weight's Adam update on the heap (native/heap-kernels/adam.c): the moments m and v in
- * place, the new weight into a new tensor, returned (undefined when `writeWeight` is false,
- * a learning rate of 0). False when the addon is missing: the caller runs tfjs ops then.
+ * One weight's Adam update on the heap (native/heap-kernels/adam.c) from its gradient, a
+ * tensor or host values (the data-parallel sum in shared memory), clipped on the way
+ * (clamp(scale g, -limit, limit)): the moments m and v in place, the new weight into a new
+ * tensor, returned (undefined when `writeWeight` is false, a learning rate of 0). False when
+ * the addon is missing: the caller runs tfjs ops then.
  */
 export function nativeAdamUpdate(
   backend: BackendWasm,
-  tensors: { w: TensorInfo; g: TensorInfo; m: TensorInfo; v: TensorInfo },
+  tensors: { w: TensorInfo; m: TensorInfo; v: TensorInfo },
+  gradient: TensorInfo | Float32Array,
+  clip: { scale: number; limit: number },
   hyper: { beta1: number; beta2: number; step: number; root2: number; epsilon: number },
   writeWeight: boolean,
 ): { done: false } | { done: true; weight: TensorInfo | undefined } {
   const addon = load().addon;
   if (!enabled || !addon) return { done: false };
-  const { w, g, m, v } = tensors;
+  const { w, m, v } = tensors;
   const n = sizeOf(w.shape);
   for (const [name, t] of Object.entries(tensors)) {
     if (t.dtype !== 'float32' || sizeOf(t.shape) !== n) throw new Error(`adamUpdate: ${name} should be float32 with ${n} values like the weight, got ${t.dtype} ${JSON.stringify(t.shape)}`);
   }
+  const onHost = gradient instanceof Float32Array;
+  if (onHost ? gradient.length !== n : gradient.dtype !== 'float32' || sizeOf(gradient.shape) !== n) {
+    throw new Error(`adamUpdate: the gradient should be float32 with ${n} values like the weight, got ${onHost ? `${gradient.length} values` : `${gradient.dtype} ${JSON.stringify(gradient.shape)}`}`);
+  }
   const out = writeWeight ? backend.makeOutput(w.shape, 'float32') : undefined; // before the heap view: an allocation may grow (and replace) the heap
   const at = (t: TensorInfo) => heapOffset(backend, t);
+  const heap = heapOf(backend, w);
   const { beta1, beta2, step, root2, epsilon } = hyper;
-  addon.adamUpdate(heapOf(backend, w), at(w), at(g), at(m), at(v), out ? at(out) : at(w), n, beta1, beta2, step, root2, epsilon, writeWeight);
+  addon.adamUpdate(heap, at(w), at(m), at(v), out ? at(out) : at(w), n, onHost ? gradient : heap, onHost ? 0 : at(gradient), clip.scale, clip.limit, beta1, beta2, step, root2, epsilon, writeWeight);
   return { done: true, weight: out };
 }
 
@@ -228,15 +241,24 @@ export function packedLength(k: number, n: number): number {
 export function nativePackPanels(weight: tf.Tensor2D, transposed: boolean, panels: Float32Array): PackedWeight | undefined {
   const addon = load().addon;
   if (!enabled || !addon) return undefined;
-  if (weight.dtype !== 'float32') throw new Error(`packPanels: expected a float32 weight, got ${weight.dtype}`);
   const [rows, cols] = weight.shape;
+  addon.packPanels(hostValues(weight, 'packPanels'), rows, cols, transposed, panels);
   const [k, n] = transposed ? [cols, rows] : [rows, cols];
-  const source =
-    tf.getBackend() === 'wasm'
-      ? ((tf.backend() as BackendWasm).typedArrayFromHeap(weight) as Float32Array) // a view of the heap, used at once
-      : (weight.dataSync() as Float32Array);
-  addon.packPanels(source, rows, cols, transposed, panels);
   return { k, n, panels };
+}
+
+/** Whether `panels` hold exactly (bit for bit) what {@link nativePackPanels} would write for this weight; false without the addon. */
+export function nativePanelsMatch(weight: tf.Tensor2D, transposed: boolean, panels: Float32Array): boolean {
+  const addon = load().addon;
+  if (!enabled || !addon) return false;
+  const [rows, cols] = weight.shape;
+  return addon.panelsMatch(hostValues(weight, 'panelsMatch'), rows, cols, transposed, panels);
+}
+
+/** A float32 tensor's values for a native call: a view of the wasm heap (used at once), else a copy. */
+function hostValues(t: tf.Tensor, kernel: string): Float32Array {
+  if (t.dtype !== 'float32') throw new Error(`${kernel}: expected a float32 weight, got ${t.dtype}`);
+  return tf.getBackend() === 'wasm' ? ((tf.backend() as BackendWasm).typedArrayFromHeap(t) as Float32Array) : (t.dataSync() as Float32Array);
 }
 
 /** out [rows, n] = x [rows, k] B [k, n] for host arrays x and out and a weight packed by {@link nativePackPanels}; returns out's first rows x n floats. */

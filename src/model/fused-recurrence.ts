@@ -30,6 +30,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+import { sharedPanelsOf } from '../compute/shared-panels';
 import { copyValuesInto } from '../compute/tensor-values';
 import { type AttentionSpec, attentionContext, attentionContextBackward, lstmBackward, lstmCell, lstmPreactivations, scoreGradientRows } from './recurrence-kernels';
 import { StepWeight } from './step-products';
@@ -175,8 +176,9 @@ export function fusedRecurrence(
     const vHost = readInto(v, 'v');
     const biasHost = readInto(bHp, 'bias');
     const projectedRows = new RowPrefixes(projectedHost, [P, A]);
-    const wZ = new StepWeight(wRec.slice([0, 0], [D, G4]) as tf.Tensor2D, false, scratch, 'wZ'); // [D, 4H]
-    const wHh = new StepWeight(tf.concat([wRec.slice([D, 0], [H, G4]), wHp], 1) as tf.Tensor2D, false, scratch, 'wHh'); // [H, 4H + A + G]
+    const shared = sharedPanelsOf(weights.recurrent); // the packed weights data-parallel workers share, if any
+    const wZ = new StepWeight(wRec.slice([0, 0], [D, G4]) as tf.Tensor2D, false, scratch, 'wZ', shared); // [D, 4H]
+    const wHh = new StepWeight(tf.concat([wRec.slice([D, 0], [H, G4]), wHp], 1) as tf.Tensor2D, false, scratch, 'wHh', shared); // [H, 4H + A + G]
     // Saved for the backward pass, stacked over the steps' rows: [N, …].
     const saved = {
       hp: scratch.get('saved.hp', N * HP),
@@ -223,8 +225,8 @@ export function fusedRecurrence(
       const dcNext = new Float64Array(B * H);
       const dzg = scratch.get('dzg', B * D);
       const rows = new RowPrefixes(projectedHost, [P, A]);
-      const wRecT = new StepWeight(wRec as tf.Tensor2D, true, scratch, 'wRecT'); // [4H, D + H]
-      const wHpT = new StepWeight(wHp as tf.Tensor2D, true, scratch, 'wHpT'); // [A + G, H]
+      const wRecT = new StepWeight(wRec as tf.Tensor2D, true, scratch, 'wRecT', shared); // [4H, D + H]
+      const wHpT = new StepWeight(wHp as tf.Tensor2D, true, scratch, 'wHpT', shared); // [A + G, H]
       let preSum: tf.Tensor3D | null = null; // sum over the steps done of u [B_t, P, A] (below)
       for (let t = stepSizes.length - 1; t >= 0; t--) {
         const Bt = stepSizes[t];

@@ -7,7 +7,8 @@
  * Where the native kernels run, the weight is packed once per batch and each product is one
  * native call on the host arrays (native/heap-kernels/panels.c): no tensors made or read
  * back, and no repacking of the weight per call, which OpenBLAS does and which, at 16-32
- * rows, costs about what the product does. Elsewhere each product is a matMul on the backend.
+ * rows, costs about what the product does. Data-parallel workers share one packed copy
+ * (compute/shared-panels.ts). Elsewhere each product is a matMul on the backend.
  *
  *   const w = new StepWeight(wRec, true, buffers);  // B = W_rec^T, packed into buffers
  *   const dx = w.times(dGates, Bt, 'dx');          // [B_t, 4H] x [4H, D + H] -> [B_t, D + H]
@@ -15,6 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { nativePackPanels, nativePanelMatMul, packedLength, type PackedWeight } from '../compute/native-kernels';
+import type { SharedPanels } from '../compute/shared-panels';
 import { copyValuesInto } from '../compute/tensor-values';
 
 /** Reusable host buffers by name (fused-recurrence.ts's scratch). */
@@ -30,18 +32,20 @@ export class StepWeight {
 
   /**
    * `transposed`: products with the weight's transpose [cols, rows]. `name` names the
-   * packed buffer in `buffers` (one per weight of a batch).
+   * packed weight in `buffers` (one per weight of a batch), or in `shared`, the packed
+   * copy that data-parallel workers share (shared-panels.ts), when given.
    */
   constructor(
     private readonly weight: tf.Tensor2D,
     private readonly transposed: boolean,
     private readonly buffers: HostBuffers,
     name: string,
+    shared?: SharedPanels,
   ) {
     const [rows, cols] = weight.shape;
     const [k, n] = transposed ? [cols, rows] : [rows, cols];
     this.n = n;
-    this.packed = nativePackPanels(weight, transposed, buffers.get(`packed ${name}`, packedLength(k, n)));
+    this.packed = shared?.packed(name, weight, transposed) ?? nativePackPanels(weight, transposed, buffers.get(`packed ${name}`, packedLength(k, n)));
   }
 
   /** x [rows, K] (host) times the weight: [rows, N], in buffer `name`. */

@@ -10,6 +10,7 @@ import { parentPort, workerData } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs';
 
 import { selectBackend } from '../compute/backend';
+import { SharedPanels, sharePanels } from '../compute/shared-panels';
 import { type FromWorker, readGradients, sumSlots, type ToWorker, type WorkerStart, writeGradients } from './data-parallel';
 import type { Trainer } from './trainer';
 
@@ -24,10 +25,10 @@ async function main(): Promise<void> {
     if (typeof factory !== 'function') throw new Error(`${start.recipe.module} exports no function ${JSON.stringify(start.recipe.exportName)}`);
     const trainer = (await factory(start.recipe.argument)) as Trainer;
     const layout = trainer.weightLayout();
+    sharePanels(trainer.captioner.variables().values(), new SharedPanels(start.panels));
     const total = layout.reduce((a, w) => a + w.size, 0);
     const own = new Float32Array(start.shared, start.slot * total * 4, total);
     const sum = new Float32Array(start.shared, (start.shared.byteLength / 4 / total - 1) * total * 4, total);
-    const shapes = trainer.weightShapes();
     // Messages are handled one at a time, in the order they were sent.
     let queue = Promise.resolve();
     port.on('message', (message: ToWorker) => {
@@ -53,7 +54,7 @@ async function main(): Promise<void> {
         case 'apply':
           trainer.progress.learningRate = message.learningRate;
           trainer.progress.encoderLearningRate = message.encoderLearningRate;
-          trainer.applyGradients(readGradients(layout, shapes, sum, message.present));
+          trainer.applyGradients(readGradients(layout, sum, message.present));
           return;
         case 'close':
           trainer.dispose();

@@ -7,8 +7,12 @@
  *   rows of the step -> W shards (by caption length, dealt in turn, so the shards are alike)
  *   each: forward and backward on its shard, the loss divided by the whole batch's counts
  *         (loss.ts `normalization`), gradients written into its slot of shared memory
- *   this thread: the slots summed, in slot order, into the sum (= the whole batch's gradient)
- *   each: the same clip and Adam update from the sum -> the weights stay identical
+ *   each: its share of the values of the slots summed, in slot order, into the sum
+ *         (= the whole batch's gradient)
+ *   each: the same clip and Adam update from the sum, read where it lies -> the weights stay identical
+ *
+ * The recurrent weights' packed copy, which every time step of every shard reads, is shared
+ * too (compute/shared-panels.ts): one copy in the cache the cores share instead of one per thread.
  *
  * Dropout masks belong to the captions (src/model/dropout.ts), so W workers and one train the
  * same numbers up to float rounding (test/train/data-parallel.test.ts). A worker builds its
@@ -26,6 +30,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import type { BackendKind } from '../compute/backend';
 import { nativeSumSlots } from '../compute/native-kernels';
+import { SharedPanels, sharePanels } from '../compute/shared-panels';
 import { copyValuesInto } from '../compute/tensor-values';
 import { rowLength } from '../data/encoded-captions';
 import type { Trainer, TrainingSnapshot } from './trainer';
@@ -63,6 +68,8 @@ export interface WorkerStart {
   slot: number;
   /** Float32 [W + 1, total]: W gradient slots, then the sum. */
   shared: SharedArrayBuffer;
+  /** The recurrent weights packed once for all threads (compute/shared-panels.ts). */
+  panels: SharedArrayBuffer;
 }
 
 /** Set by `trainRuns` for each training process: the cores its run may use where `train.workers` is 'auto'. */
@@ -209,12 +216,12 @@ export function sumSlots(shared: SharedArrayBuffer, total: number, slots: number
   }
 }
 
-/** The summed gradients as tensors, for the weights some shard had one for. */
-export function readGradients(layout: readonly { name: string; size: number }[], shapes: ReadonlyMap<string, number[]>, sum: Float32Array, present: readonly boolean[]): Map<string, tf.Tensor> {
-  const grads = new Map<string, tf.Tensor>();
+/** The summed gradients as views of the sum (no copies), for the weights some shard had one for. */
+export function readGradients(layout: readonly { name: string; size: number }[], sum: Float32Array, present: readonly boolean[]): Map<string, Float32Array> {
+  const grads = new Map<string, Float32Array>();
   let offset = 0;
   layout.forEach(({ name, size }, k) => {
-    if (present[k]) grads.set(name, tf.tensor(sum.subarray(offset, offset + size), shapes.get(name)!, 'float32'));
+    if (present[k]) grads.set(name, sum.subarray(offset, offset + size));
     offset += size;
   });
   return grads;
@@ -248,10 +255,12 @@ export class DataParallelGroup {
     const layout = trainer.weightLayout();
     const total = layout.reduce((a, w) => a + w.size, 0);
     const shared = new SharedArrayBuffer((workers + 1) * total * 4);
+    const panels = SharedPanels.create(2 * total + 65536); // the packed weights are at most about twice the weights (untouched memory costs nothing)
+    sharePanels(trainer.captioner.variables().values(), panels);
     const entry = path.join(__dirname, 'data-parallel-worker.ts');
     const boot = `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(entry)});`;
     const handles = Array.from({ length: workers - 1 }, (_, k) => {
-      const workerData: WorkerStart = { recipe, backend, slot: k + 1, shared };
+      const workerData: WorkerStart = { recipe, backend, slot: k + 1, shared, panels: panels.buffer };
       return new WorkerHandle(new Worker(boot, { eval: true, workerData }));
     });
     const group = new DataParallelGroup(trainer, handles, shared);
@@ -306,12 +315,13 @@ export class DataParallelGroup {
     for (const handle of this.workers) await handle.next('reduced');
     const { learningRate, encoderLearningRate } = this.trainer.progress;
     for (const handle of this.workers) handle.post({ kind: 'apply', present, learningRate, encoderLearningRate });
-    this.trainer.applyGradients(readGradients(this.layout, this.trainer.weightShapes(), this.sum, present));
+    this.trainer.applyGradients(readGradients(this.layout, this.sum, present));
     return totals;
   }
 
   /** Stops the workers. */
   async close(): Promise<void> {
+    sharePanels(this.trainer.captioner.variables().values(), null);
     for (const handle of this.workers) {
       try {
         handle.post({ kind: 'close' });

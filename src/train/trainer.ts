@@ -25,7 +25,7 @@ import { createRng } from '../common/random';
 import type { EncodedCaptions } from '../data/encoded-captions';
 import { type ImageInputs, inputTensor } from '../encoders/inputs';
 import { type Captioner, teacherBatch } from '../model/captioner';
-import { Adam, type AdamState } from '../compute/adam';
+import { Adam, type AdamState, type Gradient, type GradientClip, NO_CLIP } from '../compute/adam';
 import { planImageBatches } from './batches';
 import type { TrainConfig } from '../config';
 import { DataParallelGroup, type WorkerRecipe } from './data-parallel';
@@ -242,24 +242,17 @@ export class Trainer {
     return { grads: byName, loss, crossEntropy, attention, inputWaitSeconds };
   }
 
-  /** Clips the gradients (freed here) and applies one Adam update at the current learning rates. */
-  applyGradients(grads: Map<string, tf.Tensor>): void {
-    const clipped = this.clip(grads);
-    tf.dispose([...grads.values()]);
+  /** One Adam update at the current learning rates from gradients (tensors are freed here, host values are the caller's), clipped as train.clip says. */
+  applyGradients(grads: ReadonlyMap<string, Gradient>): void {
     const encoderRate = this.progress.encoderLearningRate;
     const rate = this.progress.learningRate;
-    this.adam.apply(clipped, (name) => (name.startsWith('encoder.') ? encoderRate : rate));
-    tf.dispose([...clipped.values()]);
+    this.adam.apply(grads, (name) => (name.startsWith('encoder.') ? encoderRate : rate), this.clipOf(grads));
+    tf.dispose([...grads.values()].filter((g): g is tf.Tensor => g instanceof tf.Tensor));
   }
 
   /** The weights in a fixed order with their sizes: how workers lay out gradients in shared memory. */
   weightLayout(): { name: string; size: number }[] {
     return [...this.variables].map(([name, v]) => ({ name, size: v.size }));
-  }
-
-  /** The shape of every weight by name. */
-  weightShapes(): Map<string, number[]> {
-    return new Map([...this.variables].map(([name, v]) => [name, [...v.shape]]));
   }
 
   /** The worker group, started at the first step after `useWorkers` (with this trainer's weights and optimiser state). */
@@ -275,17 +268,18 @@ export class Trainer {
     return this.group;
   }
 
-  private clip(grads: Map<string, tf.Tensor>): Map<string, tf.Tensor> {
+  /** How this step's gradients are clipped (train.clip): by value, or scaled down to the global norm's limit. */
+  private clipOf(grads: ReadonlyMap<string, Gradient>): GradientClip {
     const { mode, value } = this.options.clip;
     switch (mode) {
       case 'none':
-        return new Map([...grads].map(([k, g]) => [k, g.clone()]));
+        return NO_CLIP;
       case 'value':
-        return new Map([...grads].map(([k, g]) => [k, tf.clipByValue(g, -value, value)]));
+        return { scale: 1, limit: value };
       case 'norm': {
-        const norm = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => g.square().sum()))).dataSync()[0]);
-        const scale = norm > value ? value / norm : 1;
-        return new Map([...grads].map(([k, g]) => [k, scale === 1 ? g.clone() : g.mul(scale)]));
+        const squares = (g: Gradient) => (g instanceof tf.Tensor ? g : tf.tensor1d(g)).square().sum();
+        const norm = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map(squares))).dataSync()[0]);
+        return { scale: norm > value ? value / norm : 1, limit: Infinity };
       }
       default: {
         const never: never = mode;

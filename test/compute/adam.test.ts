@@ -182,51 +182,86 @@ for (const implementation of ['native kernel on the wasm heap', 'tfjs ops'] as c
       first.dispose();
       second.dispose();
     });
+
+    test('a clip on the way in (scaled, then clamped, NaN kept), from tensors or from host values alike, bit for bit', () => {
+      const w0 = [0.5, -1.25, 2, 0.1, 0.3];
+      const grads = [
+        [0.3, -1.2, 0.05, 2, NaN],
+        [-0.1, -0.8, 0.4, 1.5, 0.2],
+      ];
+      const clip = { scale: 0.5, limit: 0.3 };
+      const clipped = grads.map((g) => g.map((x) => (Number.isNaN(x) ? x : Math.min(0.3, Math.max(-0.3, Math.fround(x * 0.5))))));
+      const ref = referenceAdam(w0.slice(0, 4), clipped.map((g) => g.slice(0, 4)), [0.01, 0.01]);
+      const fromTensors = optimiser({ w: w0 });
+      const fromHost = optimiser({ w: w0 });
+      for (const g of grads) {
+        const tensor = tf.tensor1d(g);
+        fromTensors.adam.apply(new Map([['w', tensor]]), () => 0.01, clip);
+        tensor.dispose();
+        fromHost.adam.apply(new Map([['w', Float32Array.from(g)]]), () => 0.01, clip);
+      }
+      assertClose(fromTensors.read('w').slice(0, 4), ref[1].w, 'w after two clipped steps');
+      assert.ok(Number.isNaN(fromTensors.read('w')[4]), 'a NaN gradient is not clipped away');
+      assert.deepEqual(fromHost.read('w'), fromTensors.read('w'));
+      assert.deepEqual(fromHost.adam.getState(), fromTensors.adam.getState());
+      fromTensors.dispose();
+      fromHost.dispose();
+    });
   });
 }
 
-describe('Trainer: gradients are clipped before Adam', () => {
-  /** One train step of a fresh tiny trainer: its Adam state and weights before and after. */
-  async function oneStep(clip: TrainerOptions['clip']) {
-    const data = tinyDataset();
-    const captioner = tinyCaptioner({ V: data.vocab.size, initRange: 0.5, seed: 7 });
-    const trainer = new Trainer(captioner, { captions: data.train, inputs: tinyInputs('features') }, tinyTrainerOptions({ clip }));
-    const before = trainer.snapshot().weights;
-    await trainer.trainStep(trainer.plan(0)[0], 0, 0);
-    const after = trainer.snapshot();
-    trainer.dispose();
-    captioner.dispose();
-    return { before, after, lr: tinyTrainerOptions().learningRate };
-  }
+for (const implementation of ['native kernel on the wasm heap', 'tfjs ops'] as const) {
+  describe(`Trainer: gradients are clipped before Adam, ${implementation}`, () => {
+    let previous = true;
+    before(() => {
+      previous = setWasmSpeedups(implementation === 'native kernel on the wasm heap');
+    });
+    after(() => {
+      setWasmSpeedups(previous);
+    });
 
-  test('by value and by global norm: the moments and the update are those of the clipped gradient', async () => {
-    // The raw gradient g, read from the first moment of an unclipped step: m = (1 - b1) g.
-    const raw = await oneStep({ mode: 'none', value: 1 });
-    const names = [...raw.after.adam.m.keys()];
-    const g = new Map(names.map((n) => [n, Array.from(raw.after.adam.m.get(n)!, (m) => m / (1 - B1))]));
-    const all = names.flatMap((n) => g.get(n)!);
-    const norm = Math.sqrt(all.reduce((s, x) => s + x * x, 0));
-    const largest = Math.max(...all.map(Math.abs));
-    assert.ok(largest > 0 && norm > 0);
-    // Clip thresholds well inside the gradient's range, so clipping is active.
-    const cases: { clip: TrainerOptions['clip']; clipped: (x: number) => number }[] = [
-      { clip: { mode: 'value', value: largest / 4 }, clipped: (x) => Math.min(largest / 4, Math.max(-largest / 4, x)) },
-      { clip: { mode: 'norm', value: norm / 3 }, clipped: (x) => (x * (norm / 3)) / norm },
-    ];
-    for (const { clip, clipped } of cases) {
-      const run = await oneStep(clip);
-      let changed = 0;
-      for (const n of names) {
-        const gc = g.get(n)!.map(clipped);
-        changed += gc.filter((x, i) => x !== g.get(n)![i]).length;
-        // First step of Adam: m = (1 - b1) gc, v = (1 - b2) gc^2, w -= lr gc / (|gc| + eps).
-        assertClose(run.after.adam.m.get(n)!, gc.map((x) => (1 - B1) * x), `${clip.mode} ${n}: m`, 1e-5, 1e-12);
-        assertClose(run.after.adam.v.get(n)!, gc.map((x) => (1 - B2) * x * x), `${clip.mode} ${n}: v`, 1e-5, 1e-16);
-        const w0 = run.before.get(n)!.data;
-        const rate = n.startsWith('encoder.') ? tinyTrainerOptions().encoderLearningRate! : run.lr;
-        assertClose(Array.from(run.after.weights.get(n)!.data, (w, i) => w - w0[i]), gc.map((x) => (-rate * x) / (Math.abs(x) + EPS)), `${clip.mode} ${n}: w - w0`, 1e-4, 1e-9);
-      }
-      assert.ok(changed > 0, `${clip.mode}: clipping changed some gradient`);
+    /** One train step of a fresh tiny trainer: its Adam state and weights before and after. */
+    async function oneStep(clip: TrainerOptions['clip']) {
+      const data = tinyDataset();
+      const captioner = tinyCaptioner({ V: data.vocab.size, initRange: 0.5, seed: 7 });
+      const trainer = new Trainer(captioner, { captions: data.train, inputs: tinyInputs('features') }, tinyTrainerOptions({ clip }));
+      const before = trainer.snapshot().weights;
+      await trainer.trainStep(trainer.plan(0)[0], 0, 0);
+      const after = trainer.snapshot();
+      trainer.dispose();
+      captioner.dispose();
+      return { before, after, lr: tinyTrainerOptions().learningRate };
     }
+
+    test('by value and by global norm: the moments and the update are those of the clipped gradient', async () => {
+      // The raw gradient g, read from the first moment of an unclipped step: m = (1 - b1) g.
+      const raw = await oneStep({ mode: 'none', value: 1 });
+      const names = [...raw.after.adam.m.keys()];
+      const g = new Map(names.map((n) => [n, Array.from(raw.after.adam.m.get(n)!, (m) => m / (1 - B1))]));
+      const all = names.flatMap((n) => g.get(n)!);
+      const norm = Math.sqrt(all.reduce((s, x) => s + x * x, 0));
+      const largest = Math.max(...all.map(Math.abs));
+      assert.ok(largest > 0 && norm > 0);
+      // Clip thresholds well inside the gradient's range, so clipping is active.
+      const cases: { clip: TrainerOptions['clip']; clipped: (x: number) => number }[] = [
+        { clip: { mode: 'value', value: largest / 4 }, clipped: (x) => Math.min(largest / 4, Math.max(-largest / 4, x)) },
+        { clip: { mode: 'norm', value: norm / 3 }, clipped: (x) => (x * (norm / 3)) / norm },
+      ];
+      for (const { clip, clipped } of cases) {
+        const run = await oneStep(clip);
+        let changed = 0;
+        for (const n of names) {
+          const gc = g.get(n)!.map(clipped);
+          changed += gc.filter((x, i) => x !== g.get(n)![i]).length;
+          // First step of Adam: m = (1 - b1) gc, v = (1 - b2) gc^2, w -= lr gc / (|gc| + eps).
+          assertClose(run.after.adam.m.get(n)!, gc.map((x) => (1 - B1) * x), `${clip.mode} ${n}: m`, 1e-5, 1e-12);
+          assertClose(run.after.adam.v.get(n)!, gc.map((x) => (1 - B2) * x * x), `${clip.mode} ${n}: v`, 1e-5, 1e-16);
+          const w0 = run.before.get(n)!.data;
+          const rate = n.startsWith('encoder.') ? tinyTrainerOptions().encoderLearningRate! : run.lr;
+          assertClose(Array.from(run.after.weights.get(n)!.data, (w, i) => w - w0[i]), gc.map((x) => (-rate * x) / (Math.abs(x) + EPS)), `${clip.mode} ${n}: w - w0`, 1e-4, 1e-9);
+        }
+        assert.ok(changed > 0, `${clip.mode}: clipping changed some gradient`);
+      }
+    });
   });
-});
+}

@@ -1,0 +1,76 @@
+// The packed weights data-parallel workers share (src/compute/shared-panels.ts): a copy is used
+// only where it holds exactly the caller's weight, a different weight under the same key is
+// packed again, and a full shared memory leaves the caller to pack on its own. Two threads
+// sharing one copy while they train are checked by test/train/data-parallel.test.ts (W = 1 vs 2).
+import { strict as assert } from 'node:assert';
+import { before, describe, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+
+import { selectBackend } from '../../src/compute/backend';
+import { nativeKernelsAvailable, nativePackPanels, nativePanelMatMul, packedLength } from '../../src/compute/native-kernels';
+import { SharedPanels, sharedPanelsOf, sharePanels } from '../../src/compute/shared-panels';
+
+function values(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 31 - 1;
+  });
+}
+
+/** What the product x [3, 20] x weight^T gives with panels packed privately. */
+function privateProduct(weight: tf.Tensor2D, x: Float32Array): Float32Array {
+  const packed = nativePackPanels(weight, true, new Float32Array(packedLength(20, 12)))!;
+  return Float32Array.from(nativePanelMatMul(x, 3, packed, new Float32Array(3 * 12)));
+}
+
+before(async () => {
+  await selectBackend({ force: 'wasm', log: null });
+  assert.ok(nativeKernelsAvailable());
+});
+
+describe('SharedPanels', () => {
+  test('a weight packed under a key is used again by another view of the same memory, and a changed weight is packed again', () => {
+    const panels = SharedPanels.create(4096);
+    const other = new SharedPanels(panels.buffer); // what a worker thread makes of workerData
+    const x = values(3 * 20, 1);
+    const first = tf.tensor2d(values(12 * 20, 2), [12, 20]);
+    const second = tf.tensor2d(values(12 * 20, 3), [12, 20]);
+    const a = panels.packed('w', first, true)!;
+    const b = other.packed('w', first, true)!;
+    assert.equal(a.panels.byteOffset, b.panels.byteOffset, 'one copy, at one place');
+    assert.deepEqual(nativePanelMatMul(x, 3, b, new Float32Array(36)), privateProduct(first, x));
+    const c = other.packed('w', second, true)!; // the weight changed (restored weights, say): packed again
+    assert.equal(c.panels.byteOffset, a.panels.byteOffset);
+    assert.deepEqual(nativePanelMatMul(x, 3, c, new Float32Array(36)), privateProduct(second, x));
+    const d = panels.packed('w2', first, true)!; // another key: its own place
+    assert.notEqual(d.panels.byteOffset, a.panels.byteOffset);
+    assert.deepEqual(nativePanelMatMul(x, 3, d, new Float32Array(36)), privateProduct(first, x));
+    tf.dispose([first, second]);
+  });
+
+  test('memory too small for a weight: undefined, and the caller packs on its own', () => {
+    const weight = tf.tensor2d(values(12 * 20, 4), [12, 20]);
+    assert.equal(SharedPanels.create(packedLength(20, 12) - 1).packed('w', weight, true), undefined);
+    assert.ok(SharedPanels.create(packedLength(20, 12)).packed('w', weight, true));
+    weight.dispose();
+  });
+
+  test('shared for the weights it was registered with, until unregistered', () => {
+    const panels = SharedPanels.create(16);
+    const w = tf.variable(tf.zeros([2, 2]));
+    const unrelated = tf.variable(tf.zeros([2, 2]));
+    sharePanels([w], panels);
+    assert.equal(sharedPanelsOf(w), panels);
+    assert.equal(sharedPanelsOf(unrelated), undefined);
+    sharePanels([w], null);
+    assert.equal(sharedPanelsOf(w), undefined);
+    tf.dispose([w, unrelated]);
+  });
+
+  test('a key longer than 64 bytes is refused', () => {
+    const weight = tf.tensor2d(values(4, 5), [2, 2]);
+    assert.throws(() => SharedPanels.create(1024).packed('k'.repeat(65), weight, false), /longer than 64 bytes/);
+    weight.dispose();
+  });
+});
