@@ -59,7 +59,7 @@ export interface TrainingShape {
 
 export const TRAINING_SHAPES: readonly TrainingShape[] = [
   { name: 'quick', B: 32, P: 64, D: 96, E: 64, H: 256, A: 128, V: 48, T: 14, minSteps: 3, alphaC: 0, warmup: 3, runs: 15 },
-  { name: 'small', B: 32, P: 49, D: 512, E: 256, H: 512, A: 256, V: 2000, T: 16, minSteps: 16, alphaC: 1, warmup: 2, runs: 7 },
+  { name: 'small', B: 32, P: 49, D: 512, E: 256, H: 512, A: 256, V: 2000, T: 16, minSteps: 16, alphaC: 1, warmup: 3, runs: 15 },
   { name: 'paper', B: 32, P: 196, D: 2048, E: 512, H: 512, A: 512, V: 9490, T: 16, minSteps: 16, alphaC: 1, warmup: 1, runs: 3 },
 ];
 

@@ -49,10 +49,14 @@ static void pack(const float *source, int64_t rows, int64_t cols, bool transpose
     float *panel = panels + j * k_size * PANEL; /* [K, 16] */
     const int64_t width = n_size - j * PANEL < PANEL ? n_size - j * PANEL : PANEL;
     if (transposed) {
-      /* B[k, n] = source[n, k]: each of the panel's columns is a row of source, read straight through. */
-      for (int64_t c = 0; c < width; c++) {
-        const float *row = source + (j * PANEL + c) * cols;
-        for (int64_t k = 0; k < k_size; k++) panel[k * PANEL + c] = row[k];
+      /* B[k, n] = source[n, k]: the panel's 16 columns are 16 rows of source, transposed a 16 x 16
+       * block at a time (16 short reads, one contiguous write), not column by column through the panel. */
+      for (int64_t k0 = 0; k0 < k_size; k0 += PANEL) {
+        const int64_t depth = k_size - k0 < PANEL ? k_size - k0 : PANEL;
+        for (int64_t c = 0; c < width; c++) {
+          const float *row = source + (j * PANEL + c) * cols + k0;
+          for (int64_t k = 0; k < depth; k++) panel[(k0 + k) * PANEL + c] = row[k];
+        }
       }
     } else {
       for (int64_t k = 0; k < k_size; k++) memcpy(panel + k * PANEL, source + k * cols + j * PANEL, (size_t)width * sizeof(float));

@@ -1,24 +1,27 @@
 /**
  * One packed copy of the recurrent weights for all data-parallel workers of a run (issue #16).
  *
- * Each worker thread holds the same weights (data-parallel.ts applies the same update in
- * every thread) and, at every time step of its shard, multiplies a few rows by them from
- * their packed panels (native-kernels.ts, src/model/step-products.ts). With a packed copy
- * per thread, two workers stream two copies (about 19 MB each at the `small` shape) through
- * the cache the cores share, and slowed each other more than one copy does. Here the copy
- * lives in shared memory: the first thread to need a weight packs it, the others wait for it
- * and check it holds exactly their own weight (bit for bit, `nativePanelsMatch`) before they
- * use it; a thread whose weight differs (the coordinator evaluating restored weights between
- * steps) packs it again. Threads must not run the recurrence on different weights at the same
- * time, which the data-parallel step guarantees: every thread has finished its backward pass
+ * Each worker thread holds the same weights (data-parallel.ts gives them all one state and
+ * then applies the same updates in every thread) and, at every time step of its shard,
+ * multiplies a few rows by them from their packed panels (native-kernels.ts,
+ * src/model/step-products.ts). With a packed copy per thread, two workers stream two copies
+ * (about 19 MB each at the `small` shape) through the cache the cores share, and slowed each
+ * other more than one copy does. Here the copy lives in shared memory, labelled with the
+ * version of the weights it was packed from: (generation, updates), where the group starts a
+ * generation each time it gives all threads one state and counts the updates since. The
+ * first thread to need a weight at a version packs it; the others wait for it and use it. A
+ * thread whose weights are not the group's (the coordinator after a restore, until the next
+ * sync) has no version and packs into its own buffer. Threads use a copy only between
+ * updates, which the data-parallel step orders: every thread has finished its backward pass
  * before any applies the update.
  *
- * Shared memory: Int32 header [lock, slots used, then per slot: state, offset, length, key
- * (KEY_INTS ints)], then the floats of the packed weights, one region per key.
+ * Shared memory: Int32 header [lock, slots used, generations minted, then per slot: state,
+ * offset, length, generation, updates, key (KEY_INTS ints)], then the floats of the packed
+ * weights, one region per key.
  *
- *   const panels = SharedPanels.create(floats);            // the coordinating thread
- *   const same = new SharedPanels(panels.buffer);           // each worker, from workerData
- *   sharePanels(trainer.variables.values(), same);          // StepWeight looks it up by weight
+ *   const panels = SharedPanels.create(floats);                 // the coordinating thread
+ *   const same = new SharedPanels(panels.buffer);                // each worker, from workerData
+ *   sharePanels(trainer.captioner.variables().values(), { panels: same, version: () => current });
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -26,10 +29,17 @@ import { nativePackPanels, nativePanelsMatch, packedLength, type PackedWeight } 
 
 const SLOTS = 16;
 const KEY_INTS = 16; // a key of up to 64 bytes
-const SLOT_INTS = 3 + KEY_INTS;
-const HEADER_INTS = 2 + SLOTS * SLOT_INTS;
-const [LOCK, USED] = [0, 1];
+const SLOT_INTS = 5 + KEY_INTS; // state, offset, length, generation, updates, key
+const FIRST_SLOT = 3;
+const HEADER_INTS = FIRST_SLOT + SLOTS * SLOT_INTS;
+const [LOCK, USED, GENERATIONS] = [0, 1, 2];
 const [EMPTY, PACKING, READY] = [0, 1, 2];
+
+/** Which weights a thread holds: the group's generation (1, 2, …) and the updates applied since. */
+export interface WeightsVersion {
+  generation: number;
+  updates: number;
+}
 
 export class SharedPanels {
   private readonly header: Int32Array;
@@ -45,29 +55,37 @@ export class SharedPanels {
     this.floats = new Float32Array(buffer, HEADER_INTS * 4);
   }
 
+  /** A generation number no thread of the group has used (1, 2, …). */
+  mintGeneration(): number {
+    return Atomics.add(this.header, GENERATIONS, 1) + 1;
+  }
+
   /**
-   * `weight` (transposed: its transpose) packed under `key`, from the shared copy where it
-   * holds exactly this weight, else packed into it now. Undefined where the native kernels
-   * do not run or the shared memory is full: the caller packs into its own buffer then.
+   * `weight` (transposed: its transpose) packed under `key` at `version`: the shared copy
+   * where it was packed at this version, else packed into it now. The caller's weight must be
+   * the one every thread holds at `version`. Undefined where the native kernels do not run or
+   * the shared memory is full: the caller packs into its own buffer then.
    */
-  packed(key: string, weight: tf.Tensor2D, transposed: boolean): PackedWeight | undefined {
+  packed(key: string, weight: tf.Tensor2D, transposed: boolean, version: WeightsVersion): PackedWeight | undefined {
     const [rows, cols] = weight.shape;
     const [k, n] = transposed ? [cols, rows] : [rows, cols];
     const slot = this.slotOf(key, packedLength(k, n));
     if (slot === undefined) return undefined;
-    const state = 2 + slot * SLOT_INTS;
-    const panels = this.floats.subarray(this.header[state + 1], this.header[state + 1] + this.header[state + 2]);
+    const at = FIRST_SLOT + slot * SLOT_INTS; // state, offset, length, generation, updates
+    const panels = this.floats.subarray(this.header[at + 1], this.header[at + 1] + this.header[at + 2]);
     for (;;) {
-      const now = Atomics.load(this.header, state);
-      if (now === PACKING) {
-        Atomics.wait(this.header, state, PACKING); // another thread is packing it
+      const state = Atomics.load(this.header, at);
+      if (state === PACKING) {
+        Atomics.wait(this.header, at, PACKING); // another thread is packing it
         continue;
       }
-      if (now === READY && nativePanelsMatch(weight, transposed, panels)) return { k, n, panels };
-      if (Atomics.compareExchange(this.header, state, now, PACKING) !== now) continue;
+      if (state === READY && this.header[at + 3] === version.generation && this.header[at + 4] === version.updates) return { k, n, panels };
+      if (Atomics.compareExchange(this.header, at, state, PACKING) !== state) continue;
       const packed = nativePackPanels(weight, transposed, panels);
-      Atomics.store(this.header, state, packed ? READY : EMPTY);
-      Atomics.notify(this.header, state);
+      this.header[at + 3] = version.generation;
+      this.header[at + 4] = version.updates;
+      Atomics.store(this.header, at, packed ? READY : EMPTY); // publishes the panels and the version with it
+      Atomics.notify(this.header, at);
       return packed;
     }
   }
@@ -79,13 +97,14 @@ export class SharedPanels {
     try {
       const used = this.header[USED];
       for (let slot = 0; slot < used; slot++) {
-        const at = 2 + slot * SLOT_INTS;
-        if (this.header[at + 2] === length && code.every((c, i) => this.header[at + 3 + i] === c)) return slot;
+        const at = FIRST_SLOT + slot * SLOT_INTS;
+        if (this.header[at + 2] === length && code.every((c, i) => this.header[at + 5 + i] === c)) return slot;
       }
-      const end = used === 0 ? 0 : this.header[2 + (used - 1) * SLOT_INTS + 1] + this.header[2 + (used - 1) * SLOT_INTS + 2];
+      const last = FIRST_SLOT + (used - 1) * SLOT_INTS;
+      const end = used === 0 ? 0 : this.header[last + 1] + this.header[last + 2];
       if (used === SLOTS || end + length > this.floats.length) return undefined;
-      const at = 2 + used * SLOT_INTS;
-      this.header.set([EMPTY, end, length, ...code], at);
+      const at = FIRST_SLOT + used * SLOT_INTS;
+      this.header.set([EMPTY, end, length, 0, 0, ...code], at);
       this.header[USED] = used + 1;
       return used;
     } finally {
@@ -104,18 +123,26 @@ function encodeKey(key: string): number[] {
   return Array.from(ints);
 }
 
-/** This thread's shared panels by the weights they are shared for. */
-const registry = new WeakMap<tf.Variable, SharedPanels>();
+/** How a thread shares packed weights: the group's shared memory and the version of the weights it holds now (undefined: not the group's). */
+export interface PanelSharing {
+  panels: SharedPanels;
+  version: () => WeightsVersion | undefined;
+}
 
-/** Shares `panels` for products with any of `weights` in this thread (null: stop sharing). */
-export function sharePanels(weights: Iterable<tf.Variable>, panels: SharedPanels | null): void {
+/** This thread's sharing by the weights it is for. */
+const registry = new WeakMap<tf.Variable, PanelSharing>();
+
+/** Shares packed copies of products with any of `weights` in this thread (null: stop sharing). */
+export function sharePanels(weights: Iterable<tf.Variable>, sharing: PanelSharing | null): void {
   for (const w of weights) {
-    if (panels) registry.set(w, panels);
+    if (sharing) registry.set(w, sharing);
     else registry.delete(w);
   }
 }
 
-/** The shared panels for products with `weight` in this thread, if a data-parallel group shares them. */
-export function sharedPanelsOf(weight: tf.Variable): SharedPanels | undefined {
-  return registry.get(weight);
+/** The shared panels and the current version for products with `weight` in this thread, where its weights are a data-parallel group's. */
+export function sharedPanelsOf(weight: tf.Variable): { panels: SharedPanels; version: WeightsVersion } | undefined {
+  const sharing = registry.get(weight);
+  const version = sharing?.version();
+  return sharing && version ? { panels: sharing.panels, version } : undefined;
 }

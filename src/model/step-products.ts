@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { nativePackPanels, nativePanelMatMul, packedLength, type PackedWeight } from '../compute/native-kernels';
-import type { SharedPanels } from '../compute/shared-panels';
+import type { SharedPanels, WeightsVersion } from '../compute/shared-panels';
 import { copyValuesInto } from '../compute/tensor-values';
 
 /** Reusable host buffers by name (fused-recurrence.ts's scratch). */
@@ -33,19 +33,19 @@ export class StepWeight {
   /**
    * `transposed`: products with the weight's transpose [cols, rows]. `name` names the
    * packed weight in `buffers` (one per weight of a batch), or in `shared`, the packed
-   * copy that data-parallel workers share (shared-panels.ts), when given.
+   * copy that data-parallel workers share (shared-panels.ts) at the version of the weights.
    */
   constructor(
     private readonly weight: tf.Tensor2D,
     private readonly transposed: boolean,
     private readonly buffers: HostBuffers,
     name: string,
-    shared?: SharedPanels,
+    shared?: { panels: SharedPanels; version: WeightsVersion },
   ) {
     const [rows, cols] = weight.shape;
     const [k, n] = transposed ? [cols, rows] : [rows, cols];
     this.n = n;
-    this.packed = shared?.packed(name, weight, transposed) ?? nativePackPanels(weight, transposed, buffers.get(`packed ${name}`, packedLength(k, n)));
+    this.packed = shared?.panels.packed(name, weight, transposed, shared.version) ?? nativePackPanels(weight, transposed, buffers.get(`packed ${name}`, packedLength(k, n)));
   }
 
   /** x [rows, K] (host) times the weight: [rows, N], in buffer `name`. */

@@ -10,7 +10,7 @@ import { parentPort, workerData } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs';
 
 import { selectBackend } from '../compute/backend';
-import { SharedPanels, sharePanels } from '../compute/shared-panels';
+import { SharedPanels, sharePanels, type WeightsVersion } from '../compute/shared-panels';
 import { type FromWorker, readGradients, sumSlots, type ToWorker, type WorkerStart, writeGradients } from './data-parallel';
 import type { Trainer } from './trainer';
 
@@ -25,7 +25,8 @@ async function main(): Promise<void> {
     if (typeof factory !== 'function') throw new Error(`${start.recipe.module} exports no function ${JSON.stringify(start.recipe.exportName)}`);
     const trainer = (await factory(start.recipe.argument)) as Trainer;
     const layout = trainer.weightLayout();
-    sharePanels(trainer.captioner.variables().values(), new SharedPanels(start.panels));
+    let weightsVersion: WeightsVersion | undefined; // set by each 'state', counted by each 'apply'
+    sharePanels(trainer.captioner.variables().values(), { panels: new SharedPanels(start.panels), version: () => weightsVersion });
     const total = layout.reduce((a, w) => a + w.size, 0);
     const own = new Float32Array(start.shared, start.slot * total * 4, total);
     const sum = new Float32Array(start.shared, (start.shared.byteLength / 4 / total - 1) * total * 4, total);
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
       switch (message.kind) {
         case 'state':
           trainer.restore(message.snapshot);
+          weightsVersion = { generation: message.generation, updates: 0 };
           reply({ kind: 'synced' });
           return;
         case 'step': {
@@ -55,6 +57,7 @@ async function main(): Promise<void> {
           trainer.progress.learningRate = message.learningRate;
           trainer.progress.encoderLearningRate = message.encoderLearningRate;
           trainer.applyGradients(readGradients(layout, sum, message.present));
+          if (weightsVersion) weightsVersion = { ...weightsVersion, updates: weightsVersion.updates + 1 };
           return;
         case 'close':
           trainer.dispose();

@@ -30,7 +30,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import type { BackendKind } from '../compute/backend';
 import { nativeSumSlots } from '../compute/native-kernels';
-import { SharedPanels, sharePanels } from '../compute/shared-panels';
+import { SharedPanels, sharePanels, type WeightsVersion } from '../compute/shared-panels';
 import { copyValuesInto } from '../compute/tensor-values';
 import { rowLength } from '../data/encoded-captions';
 import type { Trainer, TrainingSnapshot } from './trainer';
@@ -46,7 +46,7 @@ export interface WorkerRecipe {
 
 /** What this thread tells a worker. */
 export type ToWorker =
-  | { kind: 'state'; snapshot: TrainingSnapshot }
+  | { kind: 'state'; snapshot: TrainingSnapshot; generation: number }
   | { kind: 'step'; rows: Int32Array; next: Int32Array | null; epoch: number; stepInEpoch: number; normalization: { tokens: number; captions: number } }
   | { kind: 'reduce'; slots: number; from: number; to: number }
   | { kind: 'apply'; present: boolean[]; learningRate: number; encoderLearningRate: number }
@@ -229,6 +229,8 @@ export function readGradients(layout: readonly { name: string; size: number }[],
 
 export class DataParallelGroup {
   private readonly layout: { name: string; size: number }[];
+  /** The version of the weights this thread holds, as all threads do; undefined after a restore until the next sync. */
+  private weightsVersion: WeightsVersion | undefined;
   private readonly slots: Float32Array[];
   private readonly sum: Float32Array;
   private readonly total: number;
@@ -237,6 +239,7 @@ export class DataParallelGroup {
     private readonly trainer: Trainer,
     private readonly workers: WorkerHandle[],
     private readonly shared: SharedArrayBuffer,
+    private readonly panels: SharedPanels,
   ) {
     this.layout = trainer.weightLayout();
     const total = (this.total = this.layout.reduce((a, w) => a + w.size, 0));
@@ -256,14 +259,14 @@ export class DataParallelGroup {
     const total = layout.reduce((a, w) => a + w.size, 0);
     const shared = new SharedArrayBuffer((workers + 1) * total * 4);
     const panels = SharedPanels.create(2 * total + 65536); // the packed weights are at most about twice the weights (untouched memory costs nothing)
-    sharePanels(trainer.captioner.variables().values(), panels);
     const entry = path.join(__dirname, 'data-parallel-worker.ts');
     const boot = `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(entry)});`;
     const handles = Array.from({ length: workers - 1 }, (_, k) => {
       const workerData: WorkerStart = { recipe, backend, slot: k + 1, shared, panels: panels.buffer };
       return new WorkerHandle(new Worker(boot, { eval: true, workerData }));
     });
-    const group = new DataParallelGroup(trainer, handles, shared);
+    const group = new DataParallelGroup(trainer, handles, shared, panels);
+    sharePanels(trainer.captioner.variables().values(), { panels, version: () => group.weightsVersion });
     try {
       const expected = JSON.stringify(layout);
       for (const handle of handles) {
@@ -278,11 +281,18 @@ export class DataParallelGroup {
     return group;
   }
 
-  /** Gives every worker this trainer's weights, optimiser state and counters. */
+  /** Gives every worker this trainer's weights, optimiser state and counters: a new generation of the group's weights. */
   async syncState(): Promise<void> {
     const snapshot = this.trainer.snapshot();
-    for (const handle of this.workers) handle.post({ kind: 'state', snapshot });
+    const generation = this.panels.mintGeneration();
+    for (const handle of this.workers) handle.post({ kind: 'state', snapshot, generation });
     for (const handle of this.workers) await handle.next('synced');
+    this.weightsVersion = { generation, updates: 0 };
+  }
+
+  /** This thread's weights were replaced (a restore): they are not the workers' until the next sync. */
+  weightsReplaced(): void {
+    this.weightsVersion = undefined;
   }
 
   /** One step over all workers: shards, gradients summed, the same update everywhere. Returns the whole batch's loss parts. */
@@ -316,6 +326,7 @@ export class DataParallelGroup {
     const { learningRate, encoderLearningRate } = this.trainer.progress;
     for (const handle of this.workers) handle.post({ kind: 'apply', present, learningRate, encoderLearningRate });
     this.trainer.applyGradients(readGradients(this.layout, this.sum, present));
+    if (this.weightsVersion) this.weightsVersion = { ...this.weightsVersion, updates: this.weightsVersion.updates + 1 };
     return totals;
   }
 

@@ -351,6 +351,7 @@ export class Trainer {
     this.adam.setState(snapshot.adam);
     Object.assign(this.progress, snapshot.progress);
     this.restoredSinceSync = true;
+    this.group?.weightsReplaced(); // until the next sync its threads hold other weights
   }
 
   /** Frees the optimiser state and stops the workers. */

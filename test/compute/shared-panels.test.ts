@@ -1,7 +1,7 @@
 // The packed weights data-parallel workers share (src/compute/shared-panels.ts): a copy is used
-// only where it holds exactly the caller's weight, a different weight under the same key is
-// packed again, and a full shared memory leaves the caller to pack on its own. Two threads
-// sharing one copy while they train are checked by test/train/data-parallel.test.ts (W = 1 vs 2).
+// again at the version of the weights it was packed at, packed again at another version, and a
+// full shared memory leaves the caller to pack on its own. Two threads sharing one copy while
+// they train are checked by test/train/data-parallel.test.ts (W = 1 vs 2, and a restore).
 import { strict as assert } from 'node:assert';
 import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
@@ -30,39 +30,52 @@ before(async () => {
 });
 
 describe('SharedPanels', () => {
-  test('a weight packed under a key is used again by another view of the same memory, and a changed weight is packed again', () => {
+  test('a weight packed at a version is used again at that version by another view of the same memory, and packed again at another', () => {
     const panels = SharedPanels.create(4096);
     const other = new SharedPanels(panels.buffer); // what a worker thread makes of workerData
     const x = values(3 * 20, 1);
     const first = tf.tensor2d(values(12 * 20, 2), [12, 20]);
     const second = tf.tensor2d(values(12 * 20, 3), [12, 20]);
-    const a = panels.packed('w', first, true)!;
-    const b = other.packed('w', first, true)!;
+    const v1 = { generation: panels.mintGeneration(), updates: 0 };
+    const a = panels.packed('w', first, true, v1)!;
+    const b = other.packed('w', first, true, { ...v1 })!;
     assert.equal(a.panels.byteOffset, b.panels.byteOffset, 'one copy, at one place');
     assert.deepEqual(nativePanelMatMul(x, 3, b, new Float32Array(36)), privateProduct(first, x));
-    const c = other.packed('w', second, true)!; // the weight changed (restored weights, say): packed again
-    assert.equal(c.panels.byteOffset, a.panels.byteOffset);
-    assert.deepEqual(nativePanelMatMul(x, 3, c, new Float32Array(36)), privateProduct(second, x));
-    const d = panels.packed('w2', first, true)!; // another key: its own place
+    // The same version is taken to mean the same weights: not packed again (so the old product comes back).
+    assert.deepEqual(nativePanelMatMul(x, 3, other.packed('w', second, true, v1)!, new Float32Array(36)), privateProduct(first, x));
+    for (const next of [{ ...v1, updates: 1 }, { generation: other.mintGeneration(), updates: 1 }]) {
+      assert.notEqual(next.generation, 0);
+      const c = other.packed('w', second, true, next)!; // an update, or a new generation (restored weights): packed again
+      assert.equal(c.panels.byteOffset, a.panels.byteOffset);
+      assert.deepEqual(nativePanelMatMul(x, 3, c, new Float32Array(36)), privateProduct(second, x));
+      assert.deepEqual(nativePanelMatMul(x, 3, panels.packed('w', first, true, { ...next, updates: next.updates + 1 })!, new Float32Array(36)), privateProduct(first, x));
+    }
+    const d = panels.packed('w2', first, true, v1)!; // another key: its own place
     assert.notEqual(d.panels.byteOffset, a.panels.byteOffset);
     assert.deepEqual(nativePanelMatMul(x, 3, d, new Float32Array(36)), privateProduct(first, x));
+    assert.equal(panels.mintGeneration(), v1.generation + 2, 'generations are counted in the shared memory, whichever view mints them');
     tf.dispose([first, second]);
   });
 
   test('memory too small for a weight: undefined, and the caller packs on its own', () => {
     const weight = tf.tensor2d(values(12 * 20, 4), [12, 20]);
-    assert.equal(SharedPanels.create(packedLength(20, 12) - 1).packed('w', weight, true), undefined);
-    assert.ok(SharedPanels.create(packedLength(20, 12)).packed('w', weight, true));
+    const version = { generation: 1, updates: 0 };
+    assert.equal(SharedPanels.create(packedLength(20, 12) - 1).packed('w', weight, true, version), undefined);
+    assert.ok(SharedPanels.create(packedLength(20, 12)).packed('w', weight, true, version));
     weight.dispose();
   });
 
-  test('shared for the weights it was registered with, until unregistered', () => {
+  test('shared for the weights it was registered with, while they have a version, until unregistered', () => {
     const panels = SharedPanels.create(16);
     const w = tf.variable(tf.zeros([2, 2]));
     const unrelated = tf.variable(tf.zeros([2, 2]));
-    sharePanels([w], panels);
-    assert.equal(sharedPanelsOf(w), panels);
+    let version: { generation: number; updates: number } | undefined = { generation: 1, updates: 3 };
+    sharePanels([w], { panels, version: () => version });
+    assert.deepEqual(sharedPanelsOf(w), { panels, version: { generation: 1, updates: 3 } });
     assert.equal(sharedPanelsOf(unrelated), undefined);
+    version = undefined; // weights that are not the group's (restored, not yet synced)
+    assert.equal(sharedPanelsOf(w), undefined);
+    version = { generation: 2, updates: 0 };
     sharePanels([w], null);
     assert.equal(sharedPanelsOf(w), undefined);
     tf.dispose([w, unrelated]);
@@ -70,7 +83,7 @@ describe('SharedPanels', () => {
 
   test('a key longer than 64 bytes is refused', () => {
     const weight = tf.tensor2d(values(4, 5), [2, 2]);
-    assert.throws(() => SharedPanels.create(1024).packed('k'.repeat(65), weight, false), /longer than 64 bytes/);
+    assert.throws(() => SharedPanels.create(1024).packed('k'.repeat(65), weight, false, { generation: 1, updates: 0 }), /longer than 64 bytes/);
     weight.dispose();
   });
 });

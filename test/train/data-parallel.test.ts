@@ -92,7 +92,13 @@ describe('data-parallel training', () => {
       const expected = await steps(straight, 0, 8);
       await steps(first, 0, 4);
       await steps(resumed, 0, 1); // its workers start with the fresh weights …
+      const rows = resumed.plan(0)[0];
+      tf.dispose([...(await resumed.shardGradients(rows, { epoch: 0, stepInEpoch: 0 })).grads.values()]); // (packs the weights it shares with its workers)
       resumed.restore(first.snapshot()); // … and must get these before the next step
+      // Before that step, this thread alone computes with the restored weights, not with what it shares with its workers (compute/shared-panels.ts).
+      const [probe, reference] = [await resumed.shardGradients(rows, { epoch: 0, stepInEpoch: 0 }), await first.shardGradients(rows, { epoch: 0, stepInEpoch: 0 })];
+      tf.dispose([...probe.grads.values(), ...reference.grads.values()]);
+      assertClose('loss with the restored weights, before the workers have them', [probe.loss], [reference.loss], 1e-6);
       const rest = await steps(resumed, 4, 4);
       assertClose('loss after resume', rest, expected.slice(4), 1e-4);
       assertSameWeights(straight, resumed, 1e-4);
