@@ -4,10 +4,12 @@
  * `Decoder.step` is about 60 kernels forward and backward (slices, pads, adds, reshapes, the
  * attention's pieces), and at the quick profile's small shapes a step pays more for
  * dispatching kernels than for arithmetic, and taping it keeps a copy of every input. Here a
- * time step is four matMuls (two forward, two backward) and the [B, P, A] passes of the
- * attention scores on the backend, called outside the tape, and loops over host arrays for
- * the rest (recurrence-kernels.ts); the weight gradients of all steps are one matMul each,
- * over the stacked rows of the batch. The images enter once each ([U, …], as encoded) and are
+ * time step is four products of its rows with the recurrent weights (two forward, two
+ * backward: native calls on weights packed once per batch where the native kernels run,
+ * step-products.ts, else matMuls on the backend), the [B, P, A] passes of the attention
+ * scores on the backend, called outside the tape, and loops over host arrays for the rest
+ * (recurrence-kernels.ts); the weight gradients of all steps are one matMul each, over the
+ * stacked rows of the batch. The images enter once each ([U, …], as encoded) and are
  * picked per caption on the host, so no gather of the [B, P, D] features runs.
  *
  *   forward, step t on its B_t rows:   m  = h_{t-1} [W_h | W_hp]           [B_t, 4H + A + G]
