@@ -13,6 +13,7 @@
  *   adamUpdate(...)   one weight's Adam update (adam.c)
  *   packPanels(...), panelMatMul(...), panelsMatch(...)   products of a few rows with a weight packed once (panels.c)
  *   sumSlots(...)     the sum of data-parallel workers' gradients in shared memory (sums.c)
+ *   attentionContext(...), attentionContextBackward(...)   a time step's soft attention after its scores (attention.c)
  *
  * Offsets and sizes are checked against the heap's length before anything is written.
  */
@@ -78,7 +79,9 @@ NAPI_MODULE_INIT() {
       !export_function(env, exports, "config", blas_config) || !export_function(env, exports, "adamUpdate", adam_update) ||
       !export_function(env, exports, "packPanels", pack_panels) || !export_function(env, exports, "panelMatMul", panel_mat_mul) ||
       !export_function(env, exports, "panelsMatch", panels_match) ||
-      !export_function(env, exports, "sumSlots", sum_slots)) {
+      !export_function(env, exports, "sumSlots", sum_slots) ||
+      !export_function(env, exports, "attentionContext", attention_context) ||
+      !export_function(env, exports, "attentionContextBackward", attention_context_backward)) {
     return NULL;
   }
   return exports;

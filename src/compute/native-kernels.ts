@@ -1,7 +1,7 @@
 /**
  * Native kernels on the wasm backend's heap, where their addon is built: matrix products on
- * OpenBLAS, the Adam update, products of a few host rows with a weight packed once, and the
- * sum of data-parallel workers' gradients.
+ * OpenBLAS, the Adam update, products of a few host rows with a weight packed once, the sum
+ * of data-parallel workers' gradients, and a time step's soft attention after its scores.
  *
  * tfjs's wasm backend runs its matMul in XNNPACK compiled to wasm: about 27-30 GFLOP/s on
  * one core of this machine, where native OpenBLAS reaches about 58-97 (bench/README.md, issue
@@ -14,7 +14,8 @@
  *
  * wasm-kernel-patches.ts calls {@link nativeBatchMatMul} from the `BatchMatMul` kernel,
  * adam.ts {@link nativeAdamUpdate}, src/model/step-products.ts {@link nativePackPanels} and
- * {@link nativePanelMatMul}, src/train/data-parallel.ts {@link nativeSumSlots}; test/compute/wasm-training.test.ts, native-panels.test.ts and
+ * {@link nativePanelMatMul}, src/train/data-parallel.ts {@link nativeSumSlots},
+ * src/model/recurrence-kernels.ts the attention kernels; test/compute/wasm-training.test.ts, native-panels.test.ts and
  * adam.test.ts check them against the cpu backend and scalar maths.
  */
 import * as path from 'path';
@@ -64,6 +65,19 @@ interface HeapKernelsAddon {
   panelMatMul(x: Float32Array, m: number, k: number, panels: Float32Array, n: number, out: Float32Array): void;
   panelsMatch(source: Float32Array, rows: number, cols: number, transposed: boolean, panels: Float32Array): boolean;
   sumSlots(shared: Float32Array, total: number, slots: number, from: number, to: number): void;
+  attentionContext(dims: Int32Array, scores: Float32Array, features: Float32Array, hp: Float32Array, alpha: Float32Array, z: Float32Array, zg: Float32Array): void;
+  attentionContextBackward(
+    dims: Int32Array,
+    features: Float32Array,
+    hp: Float32Array,
+    alpha: Float32Array,
+    z: Float32Array,
+    dzg: Float32Array,
+    dAlphaSum: Float32Array,
+    dHp: Float32Array,
+    dFeatures: Float32Array,
+    dScores: Float32Array,
+  ): void;
 }
 
 /** Set to 0 to run the wasm backend's own kernels even where the addon is built. */
@@ -276,5 +290,39 @@ export function nativeSumSlots(shared: Float32Array, total: number, slots: numbe
   const addon = load().addon;
   if (!enabled || !addon) return false;
   addon.sumSlots(shared, total, slots, from, to);
+  return true;
+}
+
+/** The attention kernels' sizes: [P, A, D, G, B, row] (src/model/recurrence-kernels.ts names them). */
+const attentionDims = (spec: { P: number; A: number; D: number; G: number }, B: number, row: number) => Int32Array.of(spec.P, spec.A, spec.D, spec.G, B, row);
+
+/**
+ * `attentionContext` of src/model/recurrence-kernels.ts in native code (native/heap-kernels/
+ * attention.c); false where the native kernels do not run (the caller's loops run then).
+ */
+export function nativeAttentionContext(
+  spec: { P: number; A: number; D: number; G: number },
+  B: number,
+  inputs: { scores: Float32Array; features: Float32Array; hp: Float32Array },
+  out: { alpha: Float32Array; z: Float32Array; zg: Float32Array; row: number },
+): boolean {
+  const addon = load().addon;
+  if (!enabled || !addon) return false;
+  addon.attentionContext(attentionDims(spec, B, out.row), inputs.scores, inputs.features, inputs.hp, out.alpha, out.z, out.zg);
+  return true;
+}
+
+/** `attentionContextBackward` of src/model/recurrence-kernels.ts in native code, d scores into `dScores`; false where the native kernels do not run. */
+export function nativeAttentionContextBackward(
+  spec: { P: number; A: number; D: number; G: number },
+  B: number,
+  saved: { features: Float32Array; hp: Float32Array; alpha: Float32Array; z: Float32Array; row: number },
+  given: { dzg: Float32Array; dAlphaSum: Float32Array },
+  grads: { hp: Float32Array; features: Float32Array | null; scores: Float32Array },
+): boolean {
+  const addon = load().addon;
+  if (!enabled || !addon) return false;
+  const { features, hp, alpha, z, row } = saved;
+  addon.attentionContextBackward(attentionDims(spec, B, row), features, hp, alpha, z, given.dzg, given.dAlphaSum, grads.hp, grads.features ?? new Float32Array(0), grads.scores);
   return true;
 }

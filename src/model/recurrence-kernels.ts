@@ -5,7 +5,9 @@
  * matMuls and the [B, P, A] passes of the attention scores, which JS loops run several times
  * slower than wasm).
  * They compute what `Decoder.step` computes with tfjs ops (the definition); the training
- * equivalence test checks both give the same losses and weights.
+ * equivalence test checks both give the same losses and weights. The attention's two, the
+ * largest, run in native code where the native kernels do (native/heap-kernels/attention.c,
+ * the same arithmetic; test/model/recurrence-kernels.test.ts checks the two agree).
  *
  * Dimensions: B rows of the step, P regions, A attention size, D feature size, G gate width
  * (1 scalar, D vector, 0 none), H hidden size. Arrays are row-major; `row` arguments index the
@@ -17,6 +19,7 @@
  *   zg     = beta z,  beta = s(hp[A..A+G))    [B, D]
  *   [i f g o] = s, s, tanh, s (gates);  c = f c' + i g;  h = o tanh(c)
  */
+import { nativeAttentionContext, nativeAttentionContextBackward } from '../compute/native-kernels';
 import type { AttentionActivation, GateMode } from '../config';
 
 /** The shape and switches of the attention part of a step. */
@@ -46,6 +49,7 @@ export function attentionContext(
   hp: Float32Array,
   out: { alpha: Float32Array; z: Float32Array; zg: Float32Array; row: number },
 ): void {
+  if (nativeAttentionContext(spec, B, { scores, features, hp }, out)) return;
   const { P, A, D, G } = spec;
   const { alpha, z, zg } = out; // locals: V8 keeps them in registers through the loops
   const context = new Float64Array(D);
@@ -85,10 +89,11 @@ export function attentionContextBackward(
   dAlphaSum: Float32Array,
   grads: { hp: Float32Array; features: Float32Array | null },
 ): Float32Array {
+  const dScores = new Float32Array(B * spec.P);
+  if (nativeAttentionContextBackward(spec, B, saved, { dzg, dAlphaSum }, { ...grads, scores: dScores })) return dScores;
   const { P, A, D, G } = spec;
   const { features, hp, alpha, z } = saved;
   const dz = new Float64Array(D);
-  const dScores = new Float32Array(B * P);
   for (let b = 0; b < B; b++) {
     const hpRow = b * (A + G);
     const zRow = (saved.row + b) * D;

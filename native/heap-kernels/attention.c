@@ -1,0 +1,168 @@
+/*
+ * The soft attention's context and its backward pass for one time step of teacher forcing
+ * (src/model/recurrence-kernels.ts defines them; fused-recurrence.ts calls them between the
+ * step's products), on host Float32Arrays. The same arithmetic as the JavaScript loops there
+ * (double-precision sums and weights, float32 arrays), which take over where the addon is not
+ * built: at the `small` shape the two loops were the largest part of a step after the products
+ * (bench/README.md, issue #16), at 2-7 ns a value in JavaScript.
+ *
+ *   attentionContext(dims, scores, features, hp, alpha, z, zg)
+ *     dims = Int32Array [P, A, D, G, B, row]; for b < B: alpha = softmax(scores[b]) [P],
+ *     z = sum_p alpha_p features[b, p] [D], zg = beta z with beta = s(hp[b, A..A+G)) (G = 0: 1),
+ *     written at row `row + b` of alpha [N, P], z and zg [N, D]
+ *   attentionContextBackward(dims, features, hp, alpha, z, dzg, dAlphaSum, dHp, dFeatures, dScores)
+ *     given d zg [B, D] and d alphaSum [B, P]: the gate's columns of d hp [B, A + G], d scores
+ *     [B, P], and d features [B, P, D] added into dFeatures (an empty array: not wanted)
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "heap.h"
+
+enum { P_, A_, D_, G_, B_, ROW_, DIMS };
+
+static double sigmoid(double x) { return 1 / (1 + exp(-x)); }
+
+/* sum_d u[d] v[d] over n values, in double, in 8 running sums (which the compiler vectorises;
+ * one running sum, as the JavaScript loop keeps, waits on each addition in turn). */
+static double dot_product(const double *u, const float *v, int64_t n) {
+  double sums[8] = {0};
+  int64_t d = 0;
+  for (; d + 8 <= n; d += 8) {
+    for (int j = 0; j < 8; j++) sums[j] += u[d + j] * v[d + j];
+  }
+  double total = 0;
+  for (int j = 0; j < 8; j++) total += sums[j];
+  for (; d < n; d++) total += u[d] * v[d];
+  return total;
+}
+
+/* The dims and the arrays of a call: dims first, then `count` Float32Arrays. */
+static bool read_call(napi_env env, napi_callback_info info, const char *kernel, size_t count, int64_t *dims, heap_t *arrays) {
+  napi_value argv[12];
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  if (!read_args(env, info, kernel, argv, count + 1)) return false;
+  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_int32_array || length != DIMS) {
+    napi_throw_type_error(env, NULL, "attention kernels: dims must be an Int32Array [P, A, D, G, B, row]");
+    return false;
+  }
+  for (int i = 0; i < DIMS; i++) {
+    dims[i] = ((int32_t *)data)[i];
+    if (dims[i] < 0 || (i != G_ && i != ROW_ && dims[i] == 0)) {
+      napi_throw_range_error(env, NULL, "attention kernels: P, A, D and B must be positive, G and row not negative");
+      return false;
+    }
+  }
+  for (size_t i = 0; i < count; i++) {
+    if (!read_heap(env, kernel, argv[i + 1], &arrays[i])) return false;
+  }
+  return true;
+}
+
+/* Whether `array` holds at least `needed` floats (a RangeError naming it if not). */
+static bool holds(napi_env env, const char *kernel, const heap_t *array, const char *name, int64_t needed) {
+  if (array->length >= needed) return true;
+  char message[160];
+  snprintf(message, sizeof message, "%s: %s holds %lld floats, needs %lld", kernel, name, (long long)array->length, (long long)needed);
+  napi_throw_range_error(env, NULL, message);
+  return false;
+}
+
+napi_value attention_context(napi_env env, napi_callback_info info) {
+  const char *kernel = "attentionContext";
+  int64_t dims[DIMS];
+  heap_t a[6]; /* scores, features, hp, alpha, z, zg */
+  if (!read_call(env, info, kernel, 6, dims, a)) return NULL;
+  const int64_t P = dims[P_], A = dims[A_], D = dims[D_], G = dims[G_], B = dims[B_], row = dims[ROW_];
+  if (!holds(env, kernel, &a[0], "scores", B * P) || !holds(env, kernel, &a[1], "features", B * P * D) || !holds(env, kernel, &a[2], "hp", B * (A + G)) ||
+      !holds(env, kernel, &a[3], "alpha", (row + B) * P) || !holds(env, kernel, &a[4], "z", (row + B) * D) || !holds(env, kernel, &a[5], "zg", (row + B) * D)) {
+    return NULL;
+  }
+  const float *scores = a[0].data, *features = a[1].data, *hp = a[2].data;
+  float *alpha = a[3].data, *z = a[4].data, *zg = a[5].data;
+  double *context = malloc((size_t)D * sizeof(double)), *exps = malloc((size_t)P * sizeof(double));
+  if (!context || !exps) {
+    free(context);
+    free(exps);
+    napi_throw_error(env, NULL, "attentionContext: out of memory");
+    return NULL;
+  }
+  for (int64_t b = 0; b < B; b++) {
+    double max = -INFINITY, total = 0;
+    for (int64_t p = 0; p < P; p++) max = fmax(max, scores[b * P + p]);
+    for (int64_t p = 0; p < P; p++) total += exps[p] = exp(scores[b * P + p] - max);
+    for (int64_t d = 0; d < D; d++) context[d] = 0;
+    for (int64_t p = 0; p < P; p++) {
+      const double weight = exps[p] / total;
+      alpha[(row + b) * P + p] = (float)weight;
+      const float *feature = features + (b * P + p) * D;
+      for (int64_t d = 0; d < D; d++) context[d] += weight * feature[d];
+    }
+    for (int64_t d = 0; d < D; d++) {
+      const double beta = G == 0 ? 1 : sigmoid(hp[b * (A + G) + A + (G == 1 ? 0 : d)]);
+      z[(row + b) * D + d] = (float)context[d];
+      zg[(row + b) * D + d] = (float)(beta * context[d]);
+    }
+  }
+  free(context);
+  free(exps);
+  return NULL;
+}
+
+napi_value attention_context_backward(napi_env env, napi_callback_info info) {
+  const char *kernel = "attentionContextBackward";
+  int64_t dims[DIMS];
+  heap_t a[9]; /* features, hp, alpha, z, dzg, dAlphaSum, dHp, dFeatures, dScores */
+  if (!read_call(env, info, kernel, 9, dims, a)) return NULL;
+  const int64_t P = dims[P_], A = dims[A_], D = dims[D_], G = dims[G_], B = dims[B_], row = dims[ROW_];
+  const bool feature_grads = a[7].length > 0;
+  if (!holds(env, kernel, &a[0], "features", B * P * D) || !holds(env, kernel, &a[1], "hp", B * (A + G)) || !holds(env, kernel, &a[2], "alpha", (row + B) * P) ||
+      !holds(env, kernel, &a[3], "z", (row + B) * D) || !holds(env, kernel, &a[4], "dzg", B * D) || !holds(env, kernel, &a[5], "dAlphaSum", B * P) ||
+      !holds(env, kernel, &a[6], "dHp", B * (A + G)) || (feature_grads && !holds(env, kernel, &a[7], "dFeatures", B * P * D)) || !holds(env, kernel, &a[8], "dScores", B * P)) {
+    return NULL;
+  }
+  const float *features = a[0].data, *hp = a[1].data, *alpha = a[2].data, *z = a[3].data, *dzg = a[4].data, *d_alpha_sum = a[5].data;
+  float *d_hp = a[6].data, *d_features = a[7].data, *d_scores = a[8].data;
+  double *dz = malloc((size_t)D * sizeof(double));
+  if (!dz) {
+    napi_throw_error(env, NULL, "attentionContextBackward: out of memory");
+    return NULL;
+  }
+  for (int64_t b = 0; b < B; b++) {
+    const int64_t hp_row = b * (A + G), z_row = (row + b) * D, alpha_row = (row + b) * P;
+    /* The gate: zg = beta z. */
+    double d_scalar = 0;
+    for (int64_t d = 0; d < D; d++) {
+      const double dy = dzg[b * D + d];
+      if (G == 0) {
+        dz[d] = dy;
+        continue;
+      }
+      const double beta = sigmoid(hp[hp_row + A + (G == 1 ? 0 : d)]);
+      dz[d] = dy * beta;
+      const double d_pre = dy * z[z_row + d] * beta * (1 - beta);
+      if (G == 1) d_scalar += d_pre;
+      else d_hp[hp_row + A + d] = (float)d_pre;
+    }
+    if (G == 1) d_hp[hp_row + A] = (float)d_scalar;
+    /* The context z = sum_p alpha_p a_p and alpha's share of alphaSum, then the softmax. */
+    double dot = 0;
+    for (int64_t p = 0; p < P; p++) {
+      const float *feature = features + (b * P + p) * D;
+      const double d_alpha = d_alpha_sum[b * P + p] + dot_product(dz, feature, D);
+      if (feature_grads) {
+        const double weight = alpha[alpha_row + p];
+        float *grad = d_features + (b * P + p) * D;
+        for (int64_t d = 0; d < D; d++) grad[d] = (float)(grad[d] + weight * dz[d]);
+      }
+      d_scores[b * P + p] = (float)d_alpha;
+      dot += alpha[alpha_row + p] * d_alpha;
+    }
+    for (int64_t p = 0; p < P; p++) d_scores[b * P + p] = (float)(alpha[alpha_row + p] * (d_scores[b * P + p] - dot));
+  }
+  free(dz);
+  return NULL;
+}
