@@ -13,7 +13,7 @@
  *   adamUpdate(...)   one weight's Adam update (adam.c)
  *   packPanels(...), panelMatMul(...), panelsMatch(...)   products of a few rows with a weight packed once (panels.c)
  *   sumSlots(...)     the sum of data-parallel workers' gradients in shared memory (sums.c)
- *   attentionContext(...), attentionContextBackward(...)   a time step's soft attention after its scores (attention.c)
+ *   attentionScores(...), attentionContext(...) and their backward passes   a time step's soft attention (attention.c)
  *
  * Offsets and sizes are checked against the heap's length before anything is written.
  */
@@ -81,7 +81,9 @@ NAPI_MODULE_INIT() {
       !export_function(env, exports, "panelsMatch", panels_match) ||
       !export_function(env, exports, "sumSlots", sum_slots) ||
       !export_function(env, exports, "attentionContext", attention_context) ||
-      !export_function(env, exports, "attentionContextBackward", attention_context_backward)) {
+      !export_function(env, exports, "attentionContextBackward", attention_context_backward) ||
+      !export_function(env, exports, "attentionScores", attention_scores) ||
+      !export_function(env, exports, "attentionScoresBackward", attention_scores_backward)) {
     return NULL;
   }
   return exports;

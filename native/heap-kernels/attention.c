@@ -166,3 +166,115 @@ napi_value attention_context_backward(napi_env env, napi_callback_info info) {
   free(dz);
   return NULL;
 }
+
+/*
+ * The attention scores of a time step and their backward pass, on host arrays: the [B, P, A]
+ * passes that tfjs ran as five to eight kernels a step, each with its tensors.
+ *
+ *   attentionScores(dims, projected, hp, v, scores)
+ *     dims = Int32Array [P, A, G, B, relu]; scores [B, P] = act(projected [B, P, A] + hp[b, :A]) v
+ *   attentionScoresBackward(dims, projected, hp, dScores, preSum, uSum, dv)
+ *     u = d scores act'(pre) [B, P, A], added into preSum [>= B, P, A] (the sum over the steps
+ *     so far) and summed over the regions into uSum [B, A]; with tanh, dv [A] = d scores^T
+ *     act(pre) (the step's share of v's gradient; ReLU's comes from preSum at the end)
+ */
+enum { SP_, SA_, SG_, SB_, SRELU_, SDIMS };
+
+static bool read_score_call(napi_env env, napi_callback_info info, const char *kernel, size_t count, int64_t *dims, heap_t *arrays) {
+  napi_value argv[8];
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  if (!read_args(env, info, kernel, argv, count + 1)) return false;
+  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_int32_array || length != SDIMS) {
+    napi_throw_type_error(env, NULL, "attention score kernels: dims must be an Int32Array [P, A, G, B, relu]");
+    return false;
+  }
+  for (int i = 0; i < SDIMS; i++) {
+    dims[i] = ((int32_t *)data)[i];
+    if (dims[i] < 0 || (i != SG_ && i != SRELU_ && dims[i] == 0)) {
+      napi_throw_range_error(env, NULL, "attention score kernels: P, A and B must be positive, G not negative");
+      return false;
+    }
+  }
+  for (size_t i = 0; i < count; i++) {
+    if (!read_heap(env, kernel, argv[i + 1], &arrays[i])) return false;
+  }
+  return true;
+}
+
+napi_value attention_scores(napi_env env, napi_callback_info info) {
+  const char *kernel = "attentionScores";
+  int64_t dims[SDIMS];
+  heap_t a[4]; /* projected, hp, v, scores */
+  if (!read_score_call(env, info, kernel, 4, dims, a)) return NULL;
+  const int64_t P = dims[SP_], A = dims[SA_], G = dims[SG_], B = dims[SB_];
+  const bool relu = dims[SRELU_] != 0;
+  if (!holds(env, kernel, &a[0], "projected", B * P * A) || !holds(env, kernel, &a[1], "hp", B * (A + G)) || !holds(env, kernel, &a[2], "v", A) ||
+      !holds(env, kernel, &a[3], "scores", B * P)) {
+    return NULL;
+  }
+  const float *projected = a[0].data, *hp = a[1].data, *v = a[2].data;
+  float *scores = a[3].data;
+  for (int64_t b = 0; b < B; b++) {
+    const float *h = hp + b * (A + G);
+    for (int64_t p = 0; p < P; p++) {
+      const float *x = projected + (b * P + p) * A;
+      float sums[16] = {0};
+      int64_t k = 0;
+      for (; k + 16 <= A; k += 16) {
+        for (int j = 0; j < 16; j++) {
+          const float pre = x[k + j] + h[k + j];
+          sums[j] += v[k + j] * (relu ? (pre > 0 ? pre : 0) : tanhf(pre));
+        }
+      }
+      float total = 0;
+      for (int j = 0; j < 16; j++) total += sums[j];
+      for (; k < A; k++) {
+        const float pre = x[k] + h[k];
+        total += v[k] * (relu ? (pre > 0 ? pre : 0) : tanhf(pre));
+      }
+      scores[b * P + p] = total;
+    }
+  }
+  return NULL;
+}
+
+napi_value attention_scores_backward(napi_env env, napi_callback_info info) {
+  const char *kernel = "attentionScoresBackward";
+  int64_t dims[SDIMS];
+  heap_t a[6]; /* projected, hp, dScores, preSum, uSum, dv */
+  if (!read_score_call(env, info, kernel, 6, dims, a)) return NULL;
+  const int64_t P = dims[SP_], A = dims[SA_], G = dims[SG_], B = dims[SB_];
+  const bool relu = dims[SRELU_] != 0;
+  if (!holds(env, kernel, &a[0], "projected", B * P * A) || !holds(env, kernel, &a[1], "hp", B * (A + G)) || !holds(env, kernel, &a[2], "dScores", B * P) ||
+      !holds(env, kernel, &a[3], "preSum", B * P * A) || !holds(env, kernel, &a[4], "uSum", B * A) || !holds(env, kernel, &a[5], "dv", A)) {
+    return NULL;
+  }
+  const float *projected = a[0].data, *hp = a[1].data, *d_scores = a[2].data;
+  float *pre_sum = a[3].data, *u_sum = a[4].data, *dv = a[5].data;
+  for (int64_t k = 0; k < A; k++) dv[k] = 0;
+  for (int64_t b = 0; b < B; b++) {
+    const float *h = hp + b * (A + G);
+    float *us = u_sum + b * A;
+    for (int64_t k = 0; k < A; k++) us[k] = 0;
+    for (int64_t p = 0; p < P; p++) {
+      const float ds = d_scores[b * P + p];
+      const float *x = projected + (b * P + p) * A;
+      float *sum = pre_sum + (b * P + p) * A;
+      for (int64_t k = 0; k < A; k++) {
+        const float pre = x[k] + h[k];
+        float u;
+        if (relu) u = pre > 0 ? ds : 0;
+        else {
+          const float t = tanhf(pre);
+          dv[k] += ds * t;
+          u = ds * (1 - t * t);
+        }
+        sum[k] += u;
+        us[k] += u;
+      }
+    }
+  }
+  return NULL;
+}

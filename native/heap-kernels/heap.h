@@ -34,5 +34,7 @@ napi_value panels_match(napi_env env, napi_callback_info info);
 napi_value sum_slots(napi_env env, napi_callback_info info);
 napi_value attention_context(napi_env env, napi_callback_info info);
 napi_value attention_context_backward(napi_env env, napi_callback_info info);
+napi_value attention_scores(napi_env env, napi_callback_info info);
+napi_value attention_scores_backward(napi_env env, napi_callback_info info);
 
 #endif

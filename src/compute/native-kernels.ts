@@ -15,7 +15,7 @@
  * wasm-kernel-patches.ts calls {@link nativeBatchMatMul} from the `BatchMatMul` kernel,
  * adam.ts {@link nativeAdamUpdate}, src/model/step-products.ts {@link nativePackPanels} and
  * {@link nativePanelMatMul}, src/train/data-parallel.ts {@link nativeSumSlots},
- * src/model/recurrence-kernels.ts the attention kernels; test/compute/wasm-training.test.ts, native-panels.test.ts and
+ * src/model/recurrence-kernels.ts and attention-scores.ts the attention kernels; test/compute/wasm-training.test.ts, native-panels.test.ts and
  * adam.test.ts check them against the cpu backend and scalar maths.
  */
 import * as path from 'path';
@@ -78,6 +78,8 @@ interface HeapKernelsAddon {
     dFeatures: Float32Array,
     dScores: Float32Array,
   ): void;
+  attentionScores(dims: Int32Array, projected: Float32Array, hp: Float32Array, v: Float32Array, scores: Float32Array): void;
+  attentionScoresBackward(dims: Int32Array, projected: Float32Array, hp: Float32Array, dScores: Float32Array, preSum: Float32Array, uSum: Float32Array, dv: Float32Array): void;
 }
 
 /** Set to 0 to run the wasm backend's own kernels even where the addon is built. */
@@ -324,5 +326,34 @@ export function nativeAttentionContextBackward(
   if (!enabled || !addon) return false;
   const { features, hp, alpha, z, row } = saved;
   addon.attentionContextBackward(attentionDims(spec, B, row), features, hp, alpha, z, given.dzg, given.dAlphaSum, grads.hp, grads.features ?? new Float32Array(0), grads.scores);
+  return true;
+}
+
+/** The score kernels' sizes: [P, A, G, B, relu]. */
+const scoreDims = (spec: { P: number; A: number; G: number; activation: string }, B: number) => Int32Array.of(spec.P, spec.A, spec.G, B, spec.activation === 'relu' ? 1 : 0);
+
+/** scores [B, P] = act(projected [B, P, A] + hp[:, :A]) v in native code (see src/model/attention-scores.ts); false where the native kernels do not run. */
+export function nativeAttentionScores(
+  spec: { P: number; A: number; G: number; activation: string },
+  B: number,
+  inputs: { projected: Float32Array; hp: Float32Array; v: Float32Array },
+  scores: Float32Array,
+): boolean {
+  const addon = load().addon;
+  if (!enabled || !addon) return false;
+  addon.attentionScores(scoreDims(spec, B), inputs.projected, inputs.hp, inputs.v, scores);
+  return true;
+}
+
+/** The scores' backward pass in native code (see src/model/attention-scores.ts): u into preSum, uSum [B, A], dv [A] (tanh); false where the native kernels do not run. */
+export function nativeAttentionScoresBackward(
+  spec: { P: number; A: number; G: number; activation: string },
+  B: number,
+  inputs: { projected: Float32Array; hp: Float32Array; dScores: Float32Array },
+  out: { preSum: Float32Array; uSum: Float32Array; dv: Float32Array },
+): boolean {
+  const addon = load().addon;
+  if (!enabled || !addon) return false;
+  addon.attentionScoresBackward(scoreDims(spec, B), inputs.projected, inputs.hp, inputs.dScores, out.preSum, out.uSum, out.dv);
   return true;
 }

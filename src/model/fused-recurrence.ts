@@ -35,6 +35,7 @@ import * as tf from '@tensorflow/tfjs';
 import { sharedPanelsOf } from '../compute/shared-panels';
 import { copyValuesInto } from '../compute/tensor-values';
 import { type AttentionSpec, attentionContext, attentionContextBackward, lstmBackward, lstmCell, lstmPreactivations, scoreGradientRows } from './recurrence-kernels';
+import { AttentionScores } from './attention-scores';
 import { StepWeight } from './step-products';
 
 /** The decoder weights the recurrence reads (decoder.ts names them). */
@@ -96,7 +97,6 @@ function readBack(fn: () => tf.Tensor, name: string): Float32Array {
   return values;
 }
 
-const read = (t: tf.Tensor): Float32Array => t.dataSync() as Float32Array;
 
 /** Rows of [U, ...rowSize] host data picked by `index` [B]: [B, ...rowSize], into scratch `name`. */
 function gatherRows(data: Float32Array, rowSize: number, index: Int32Array, name: string): Float32Array {
@@ -111,38 +111,6 @@ function transposeHost(data: Float32Array, rows: number, cols: number, out: Floa
   return out;
 }
 
-/**
- * The projected features of the first B_t rows as a backend tensor [B_t, P, A], made once per
- * distinct B_t (the batch shrinks as captions end) instead of sliced at every step.
- */
-class RowPrefixes {
-  private current: { rows: number; tensor: tf.Tensor3D } | null = null;
-  constructor(
-    private readonly data: Float32Array,
-    private readonly rowShape: [number, number],
-  ) {}
-  rows(n: number): tf.Tensor3D {
-    if (this.current?.rows !== n) {
-      this.current?.tensor.dispose();
-      const [P, A] = this.rowShape;
-      this.current = { rows: n, tensor: tf.keep(tf.tensor3d(this.data.subarray(0, n * P * A), [n, P, A])) }; // kept out of the callers' tidy scopes
-    }
-    return this.current.tensor;
-  }
-  dispose(): void {
-    this.current?.tensor.dispose();
-    this.current = null;
-  }
-}
-
-/** The attention pre-activations of B rows on the backend: projected [B, P, A] + W_dec h [B, A] -> [B, P, A]. */
-function preActivations(projected: tf.Tensor3D, hp: Float32Array, B: number, A: number, G: number): tf.Tensor3D {
-  const hiddenAtt = scratch.get('hiddenAtt', B * A); // copied into the tensor below at once
-  for (let b = 0; b < B; b++) hiddenAtt.set(hp.subarray(b * (A + G), b * (A + G) + A), b * A);
-  return projected.add(tf.tensor3d(hiddenAtt, [B, 1, A]));
-}
-
-const activate = (pre: tf.Tensor3D, activation: AttentionSpec['activation']): tf.Tensor3D => (activation === 'relu' ? tf.relu(pre) : tf.tanh(pre));
 
 /**
  * Runs the recurrence over the steps of `stepSizes` (B_0 >= B_1 >= …, sum N): the stacked
@@ -177,7 +145,7 @@ export function fusedRecurrence(
     const featuresHost = gatherRows(readInto(features, 'featureImages'), P * D, imageOf, 'features'); // [B, P, D]
     const vHost = readInto(v, 'v');
     const biasHost = readInto(bHp, 'bias');
-    const projectedRows = new RowPrefixes(projectedHost, [P, A]);
+    const scoring = new AttentionScores(spec, projectedHost, v, vHost, scratch); // [B, P, A] passes of each step's scores
     const shared = sharedPanelsOf(weights.recurrent); // the packed weights data-parallel workers share, if any
     const wZ = new StepWeight(wRec.slice([0, 0], [D, G4]) as tf.Tensor2D, false, scratch, 'wZ', shared); // [D, 4H]
     const wHh = new StepWeight(tf.concat([wRec.slice([D, 0], [H, G4]), wHp], 1) as tf.Tensor2D, false, scratch, 'wHh', shared); // [H, 4H + A + G]
@@ -202,7 +170,7 @@ export function fusedRecurrence(
       const m = wHh.times(h, Bt, 'm'); // [B_t, 4H + A + G]
       const hp = saved.hp.subarray(row * HP, (row + Bt) * HP); // [B_t, A + G]
       for (let b = 0; b < Bt; b++) for (let k = 0; k < HP; k++) hp[b * HP + k] = m[b * (G4 + HP) + G4 + k] + biasHost[k];
-      const scores = readBack(() => activate(preActivations(projectedRows.rows(Bt), hp, Bt, A, G), spec.activation).reshape([Bt * P, A]).matMul(v as tf.Tensor2D), 'scores'); // [B_t * P]
+      const scores = scoring.forward(Bt, hp); // [B_t, P]
       attentionContext(spec, Bt, scores, featuresHost, hp, { alpha: saved.alpha, z: saved.z, zg: saved.zg, row });
       const zW = wZ.times(saved.zg.subarray(row * D), Bt, 'zW'); // [B_t, 4H]
       const pre = lstmPreactivations(H, Bt, { wordGates: wordGatesHost, hW: m, hWStride: G4 + HP, zW, row }, scratch.get('pre', Bt * G4)); // [B_t, 4H], g doubled
@@ -214,7 +182,7 @@ export function fusedRecurrence(
       h = next.h;
       c = next.c;
     });
-    projectedRows.dispose();
+    scoring.dispose();
 
     const gradFunc = (dy: tf.Tensor): tf.Tensor[] => {
       const dyHost = readInto(dy, 'dy');
@@ -226,10 +194,9 @@ export function fusedRecurrence(
       const dhNext = new Float64Array(B * H); // rows at or past the next step's B are 0
       const dcNext = new Float64Array(B * H);
       const dzg = scratch.get('dzg', B * D);
-      const rows = new RowPrefixes(projectedHost, [P, A]);
+      const scoresBack = new AttentionScores(spec, projectedHost, v, vHost, scratch);
       const wRecT = new StepWeight(wRec as tf.Tensor2D, true, scratch, 'wRecT', shared); // [4H, D + H]
       const wHpT = new StepWeight(wHp as tf.Tensor2D, true, scratch, 'wHpT', shared); // [A + G, H]
-      let preSum: tf.Tensor3D | null = null; // sum over the steps done of u [B_t, P, A] (below)
       for (let t = stepSizes.length - 1; t >= 0; t--) {
         const Bt = stepSizes[t];
         const row = rowOf[t];
@@ -240,40 +207,15 @@ export function fusedRecurrence(
         const hp = saved.hp.subarray(row * HP);
         const stepHp = dHp.subarray(row * HP);
         const dScores = attentionContextBackward(spec, Bt, { features: featuresHost, hp, alpha: saved.alpha, z: saved.z, row }, dzg, dAlphaSum, { hp: stepHp, features: dFeatures });
-        // Through the scores v^T act(pre), on the backend: u = d score act'(pre) [B_t, P, A] (d pre = u v),
-        // summed over the steps into preSum and over the regions for d hp; only [B_t, A] comes back.
-        const [nextSum, uOverRegions] = tf.tidy(() => {
-          const pre = preActivations(rows.rows(Bt), hp, Bt, A, G); // [B_t, P, A]
-          const ds = tf.tensor3d(dScores, [Bt, P, 1]);
-          let u: tf.Tensor3D;
-          if (spec.activation === 'relu') u = ds.mul(tf.step(pre));
-          else {
-            const act = tf.tanh(pre);
-            const dvTanh = read(ds.reshape([1, Bt * P]).matMul(act.reshape([Bt * P, A]))); // [1, A]: tanh's dv, step by step
-            for (let a = 0; a < A; a++) dV[a] += dvTanh[a];
-            u = ds.mul(tf.scalar(1).sub(act.square()));
-          }
-          const grown = preSum && preSum.shape[0] < Bt ? preSum.pad([[0, Bt - preSum.shape[0]], [0, 0], [0, 0]]) : preSum; // backwards in time B_t only grows
-          return [tf.keep(grown ? grown.add(u) : u) as tf.Tensor3D, u.sum(1) as tf.Tensor2D]; // [B_t, P, A], [B_t, A]
-        });
-        preSum?.dispose();
-        preSum = nextSum;
-        scoreGradientRows(spec, Bt, readInto(uOverRegions, 'uOverRegions'), { hp, v: vHost }, { hp: stepHp, v: dV });
-        uOverRegions.dispose();
+        // Through the scores v^T act(pre): u = d score act'(pre) [B_t, P, A] (d pre = u v), summed over the steps and, for d hp, over the regions.
+        const uSum = scoresBack.backward(Bt, hp, dScores, dV); // [B_t, A]
+        scoreGradientRows(spec, Bt, uSum, { hp, v: vHost }, { hp: stepHp, v: dV });
         const dhFromHp = wHpT.times(dHp.subarray(row * HP), Bt, 'dhFromHp'); // [B_t, H]
         for (let b = 0; b < Bt; b++) for (let j = 0; j < H; j++) dhNext[b * H + j] = dx[b * (D + H) + D + j] + dhFromHp[b * H + j];
       }
       // d projected = v (sum_t u_t); with ReLU, dv gets the rest of sum u act(pre) = sum u (projected + hp): its projected part.
-      const projectedGrad = readBack(() => {
-        const sum = preSum!.shape[0] < B ? preSum!.pad([[0, B - preSum!.shape[0]], [0, 0], [0, 0]]) : preSum!; // [B, P, A]
-        if (spec.activation === 'relu') {
-          const dvProjected = read(sum.mul(rows.rows(B)).sum([0, 1])); // [A]
-          for (let a = 0; a < A; a++) dV[a] += dvProjected[a];
-        }
-        return sum.mul(v.reshape([A])); // [B, P, A]
-      }, 'projectedGrad');
-      preSum!.dispose();
-      rows.dispose();
+      const projectedGrad = scoresBack.finish(dV); // [B, P, A]
+      scoresBack.dispose();
       // The weights, over all steps at once; left operands transposed on the host.
       const xT = scratch.get('xT', (D + H) * N); // [D + H, N]: the rows [zg | h_{t-1}] that met W_rec, transposed
       transposeHost(saved.zg, N, D, xT.subarray(0, D * N));

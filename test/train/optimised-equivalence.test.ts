@@ -8,6 +8,7 @@ import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 
 import { selectBackend } from '../../src/compute/backend';
+import { nativeKernelsAvailable, useNativeKernels } from '../../src/compute/native-kernels';
 import { cachedTransposes } from '../../src/compute/wasm-kernel-patches';
 import { setWasmSpeedups } from '../../src/compute/wasm-speedups';
 import { type DecoderOptions } from '../../src/model/decoder';
@@ -18,6 +19,7 @@ import { tinyCaptioner, tinyDataset, tinyInputs, tinyTrainerOptions } from '../m
 
 before(async () => {
   await selectBackend({ force: 'wasm', log: null });
+  assert.ok(nativeKernelsAvailable(), 'the native kernels are not built (bash scripts/setup.sh)');
 });
 
 const OPTIONS = tinyTrainerOptions({ batchSize: 6, seed: 3 });
@@ -69,10 +71,12 @@ async function oneBatchGradients(implementation: TeacherForcingImplementation, d
 }
 
 describe('optimised training equals the reference', () => {
-  for (const c of CASES) {
-    test(`one batch gives the same gradient of every weight (within 1e-4 of its largest entry: float rounding; a wrong term is off by its own size): ${c.name}`, async () => {
+  // The optimised path with the native kernels (native/heap-kernels: products, attention passes) and without them (their tfjs and JavaScript stand-ins).
+  for (const [c, native] of CASES.flatMap((c) => [[c, true], [c, false]] as const)) {
+    test(`one batch gives the same gradient of every weight (within 1e-4 of its largest entry: float rounding; a wrong term is off by its own size): ${c.name}, native kernels ${native ? 'on' : 'off'}`, async () => {
       const reference = await oneBatchGradients('reference', c.decoder, c.options ?? {}, c.cnn ?? false);
-      const optimised = await oneBatchGradients('optimised', c.decoder, c.options ?? {}, c.cnn ?? false);
+      const previous = useNativeKernels(native);
+      const optimised = await oneBatchGradients('optimised', c.decoder, c.options ?? {}, c.cnn ?? false).finally(() => useNativeKernels(previous));
       assert.ok(Math.abs(optimised.loss - reference.loss) <= 1e-6, `loss ${optimised.loss} vs ${reference.loss}`);
       assert.deepEqual([...optimised.host.keys()].sort(), [...reference.host.keys()].sort(), 'the same weights have gradients');
       for (const [name, r] of reference.host) {
