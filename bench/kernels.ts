@@ -2,13 +2,16 @@
  * The native heap kernels against the wasm backend's own (issue #16, src/compute/native-kernels.ts):
  * matrix products of the training shapes on XNNPACK (column "before") and OpenBLAS ("after"),
  * and Adam over the `small` shape's largest weights through `Adam.apply` (tfjs ops, then the
- * native pass). Run by `npm run bench` (group `kernels`); the native column is left out, with
- * a note, where the addon is not built.
+ * native pass); and the recurrent products of a time step (a few rows times a weight),
+ * OpenBLAS on the heap ("before") against the packed-panel kernel on host rows ("after"), the
+ * weight packed once outside the timing as training packs it once per batch. Run by `npm run
+ * bench` (group `kernels`); the native columns are left out, with a note, where the addon is
+ * not built.
  */
 import * as tf from '@tensorflow/tfjs';
 
 import { Adam } from '../src/compute/adam';
-import { describeMatMul, nativeKernelsAvailable, useNativeKernels } from '../src/compute/native-kernels';
+import { describeMatMul, nativeKernelsAvailable, nativePackPanels, nativePanelMatMul, packedLength, useNativeKernels } from '../src/compute/native-kernels';
 import { sizeOf } from '../src/compute/wasm-kernel-util';
 import { type BenchResult, median, seededValues, since } from './timing';
 
@@ -18,6 +21,14 @@ const PRODUCTS: readonly [number, number, number][] = [
   [32, 768, 2048],
   [512, 512, 2000],
   [512, 1280, 2048],
+];
+
+/** [rows, K, N]: a `small` step's rows (2 workers: 16, 1 worker: 32) times [W_h | W_hp] forward, and d gates times W_rec^T backward. */
+const STEP_PRODUCTS: readonly [number, number, number][] = [
+  [16, 512, 2816],
+  [32, 512, 2816],
+  [16, 2048, 1024],
+  [32, 2048, 1024],
 ];
 
 /** Weights of the `small` shape's decoder: W_rec [D + H, 4H], embedding, output layer and its bias, an attention projection. */
@@ -60,6 +71,22 @@ export function benchKernels(): BenchResult[] {
       results.push({ name: `matMul [${m}, ${k}] x [${k}, ${n}], ${on ? 'OpenBLAS' : 'XNNPACK'}: ${gflops.toFixed(1)} GFLOP/s`, medianMs: ms, runs: reps, column, gflops: Number(gflops.toFixed(1)) });
     }
     tf.dispose([a, b]);
+  }
+  if (native) {
+    for (const [m, k, n] of STEP_PRODUCTS) {
+      const x = seededValues(m * k, 4);
+      const a = tf.tensor2d(x, [m, k]);
+      const b = tf.tensor2d(seededValues(k * n, 5), [k, n]);
+      const packed = nativePackPanels(b, false, new Float32Array(packedLength(k, n)))!;
+      const out = new Float32Array(m * n);
+      const reps = Math.max(20, Math.round(1e9 / (2 * m * k * n)));
+      const gflops = (ms: number) => ((2 * m * k * n) / ms / 1e6).toFixed(1);
+      const blas = time(() => tf.matMul(a, b).dispose(), reps);
+      const panels = time(() => nativePanelMatMul(x, m, packed, out), reps);
+      results.push({ name: `step product [${m}, ${k}] x [${k}, ${n}], OpenBLAS: ${gflops(blas)} GFLOP/s`, medianMs: blas, runs: reps, column: 'before' });
+      results.push({ name: `step product [${m}, ${k}] x [${k}, ${n}], packed panels: ${gflops(panels)} GFLOP/s`, medianMs: panels, runs: reps, column: 'after' });
+      tf.dispose([a, b]);
+    }
   }
   const weights = new Map(ADAM_WEIGHTS.map((shape, i) => [`w${i}`, tf.variable(tf.tensor(seededValues(sizeOf(shape), 3 + i), shape), true, `bench-adam-w${i}`)]));
   const grads = new Map(ADAM_WEIGHTS.map((shape, i) => [`w${i}`, tf.tensor(seededValues(sizeOf(shape), 20 + i), shape)]));
