@@ -1,10 +1,11 @@
 /*
- * The soft attention's context and its backward pass for one time step of teacher forcing
- * (src/model/recurrence-kernels.ts defines them; fused-recurrence.ts calls them between the
- * step's products), on host Float32Arrays. The same arithmetic as the JavaScript loops there
- * (double-precision sums and weights, float32 arrays), which take over where the addon is not
- * built: at the `small` shape the two loops were the largest part of a step after the products
- * (bench/README.md, issue #16), at 2-7 ns a value in JavaScript.
+ * The soft attention of one time step of teacher forcing, forward and backward, on host
+ * Float32Arrays: its scores' [B, P, A] passes (src/model/attention-scores.ts calls them) and
+ * the softmax, context and gate after the scores (src/model/recurrence-kernels.ts defines
+ * those; the same arithmetic as its JavaScript loops, double-precision sums and weights in
+ * float32 arrays). fused-recurrence.ts calls both between the step's products; where the addon
+ * is not built, tfjs kernels and the JavaScript loops run instead. At the `small` shape these
+ * were the largest part of a step after the products (bench/README.md, issue #16).
  *
  *   attentionContext(dims, scores, features, hp, alpha, z, zg)
  *     dims = Int32Array [P, A, D, G, B, row]; for b < B: alpha = softmax(scores[b]) [P],
@@ -13,6 +14,7 @@
  *   attentionContextBackward(dims, features, hp, alpha, z, dzg, dAlphaSum, dHp, dFeatures, dScores)
  *     given d zg [B, D] and d alphaSum [B, P]: the gate's columns of d hp [B, A + G], d scores
  *     [B, P], and d features [B, P, D] added into dFeatures (an empty array: not wanted)
+ *   attentionScores(...), attentionScoresBackward(...): below
  */
 #include <math.h>
 #include <stdio.h>
