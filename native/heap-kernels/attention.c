@@ -2,8 +2,8 @@
  * The soft attention of one time step of teacher forcing, forward and backward, on host
  * Float32Arrays: its scores' [B, P, A] passes (src/model/attention-scores.ts calls them) and
  * the softmax, context and gate after the scores (src/model/recurrence-kernels.ts defines
- * those; the same arithmetic as its JavaScript loops, double-precision sums and weights in
- * float32 arrays). fused-recurrence.ts calls both between the step's products; where the addon
+ * those; the formulas of its JavaScript loops, double-precision sums and weights in float32
+ * arrays, a dot product summed in another order, so the two differ by rounding). fused-recurrence.ts calls both between the step's products; where the addon
  * is not built, tfjs kernels and the JavaScript loops run instead. At the `small` shape these
  * were the largest part of a step after the products (bench/README.md, issue #16).
  *
@@ -64,11 +64,27 @@ static bool read_call(napi_env env, napi_callback_info info, const char *kernel,
   return true;
 }
 
-/* Whether `array` holds at least `needed` floats (a RangeError naming it if not). */
+/* a b c, or -1 where it overflows (then no array holds it). */
+static int64_t product3(int64_t a, int64_t b, int64_t c) {
+  int64_t ab, abc;
+  if (__builtin_mul_overflow(a, b, &ab) || __builtin_mul_overflow(ab, c, &abc)) return -1;
+  return abc;
+}
+
+/* Whether `array` holds at least `needed` floats (a RangeError naming it if not; needed -1: an overflowed size). */
 static bool holds(napi_env env, const char *kernel, const heap_t *array, const char *name, int64_t needed) {
-  if (array->length >= needed) return true;
+  if (needed >= 0 && array->length >= needed) return true;
   char message[160];
   snprintf(message, sizeof message, "%s: %s holds %lld floats, needs %lld", kernel, name, (long long)array->length, (long long)needed);
+  napi_throw_range_error(env, NULL, message);
+  return false;
+}
+
+/* The gate is a scalar (G 1), a vector over the features (G = D) or absent (G 0): the loops index hp's gate columns by that. */
+static bool gate_width(napi_env env, const char *kernel, int64_t G, int64_t D) {
+  if (G == 0 || G == 1 || G == D) return true;
+  char message[160];
+  snprintf(message, sizeof message, "%s: gate width G must be 0, 1 or D (%lld), got %lld", kernel, (long long)D, (long long)G);
   napi_throw_range_error(env, NULL, message);
   return false;
 }
@@ -79,8 +95,9 @@ napi_value attention_context(napi_env env, napi_callback_info info) {
   heap_t a[6]; /* scores, features, hp, alpha, z, zg */
   if (!read_call(env, info, kernel, 6, dims, a)) return NULL;
   const int64_t P = dims[P_], A = dims[A_], D = dims[D_], G = dims[G_], B = dims[B_], row = dims[ROW_];
-  if (!holds(env, kernel, &a[0], "scores", B * P) || !holds(env, kernel, &a[1], "features", B * P * D) || !holds(env, kernel, &a[2], "hp", B * (A + G)) ||
-      !holds(env, kernel, &a[3], "alpha", (row + B) * P) || !holds(env, kernel, &a[4], "z", (row + B) * D) || !holds(env, kernel, &a[5], "zg", (row + B) * D)) {
+  if (!gate_width(env, kernel, G, D)) return NULL;
+  if (!holds(env, kernel, &a[0], "scores", product3(B, P, 1)) || !holds(env, kernel, &a[1], "features", product3(B, P, D)) || !holds(env, kernel, &a[2], "hp", product3(B, A + G, 1)) ||
+      !holds(env, kernel, &a[3], "alpha", product3(row + B, P, 1)) || !holds(env, kernel, &a[4], "z", product3(row + B, D, 1)) || !holds(env, kernel, &a[5], "zg", product3(row + B, D, 1))) {
     return NULL;
   }
   const float *scores = a[0].data, *features = a[1].data, *hp = a[2].data;
@@ -120,10 +137,11 @@ napi_value attention_context_backward(napi_env env, napi_callback_info info) {
   heap_t a[9]; /* features, hp, alpha, z, dzg, dAlphaSum, dHp, dFeatures, dScores */
   if (!read_call(env, info, kernel, 9, dims, a)) return NULL;
   const int64_t P = dims[P_], A = dims[A_], D = dims[D_], G = dims[G_], B = dims[B_], row = dims[ROW_];
+  if (!gate_width(env, kernel, G, D)) return NULL;
   const bool feature_grads = a[7].length > 0;
-  if (!holds(env, kernel, &a[0], "features", B * P * D) || !holds(env, kernel, &a[1], "hp", B * (A + G)) || !holds(env, kernel, &a[2], "alpha", (row + B) * P) ||
-      !holds(env, kernel, &a[3], "z", (row + B) * D) || !holds(env, kernel, &a[4], "dzg", B * D) || !holds(env, kernel, &a[5], "dAlphaSum", B * P) ||
-      !holds(env, kernel, &a[6], "dHp", B * (A + G)) || (feature_grads && !holds(env, kernel, &a[7], "dFeatures", B * P * D)) || !holds(env, kernel, &a[8], "dScores", B * P)) {
+  if (!holds(env, kernel, &a[0], "features", product3(B, P, D)) || !holds(env, kernel, &a[1], "hp", product3(B, A + G, 1)) || !holds(env, kernel, &a[2], "alpha", product3(row + B, P, 1)) ||
+      !holds(env, kernel, &a[3], "z", product3(row + B, D, 1)) || !holds(env, kernel, &a[4], "dzg", product3(B, D, 1)) || !holds(env, kernel, &a[5], "dAlphaSum", product3(B, P, 1)) ||
+      !holds(env, kernel, &a[6], "dHp", product3(B, A + G, 1)) || (feature_grads && !holds(env, kernel, &a[7], "dFeatures", product3(B, P, D))) || !holds(env, kernel, &a[8], "dScores", product3(B, P, 1))) {
     return NULL;
   }
   const float *features = a[0].data, *hp = a[1].data, *alpha = a[2].data, *z = a[3].data, *dzg = a[4].data, *d_alpha_sum = a[5].data;
@@ -212,8 +230,8 @@ napi_value attention_scores(napi_env env, napi_callback_info info) {
   if (!read_score_call(env, info, kernel, 4, dims, a)) return NULL;
   const int64_t P = dims[SP_], A = dims[SA_], G = dims[SG_], B = dims[SB_];
   const bool relu = dims[SRELU_] != 0;
-  if (!holds(env, kernel, &a[0], "projected", B * P * A) || !holds(env, kernel, &a[1], "hp", B * (A + G)) || !holds(env, kernel, &a[2], "v", A) ||
-      !holds(env, kernel, &a[3], "scores", B * P)) {
+  if (!holds(env, kernel, &a[0], "projected", product3(B, P, A)) || !holds(env, kernel, &a[1], "hp", product3(B, A + G, 1)) || !holds(env, kernel, &a[2], "v", A) ||
+      !holds(env, kernel, &a[3], "scores", product3(B, P, 1))) {
     return NULL;
   }
   const float *projected = a[0].data, *hp = a[1].data, *v = a[2].data;
@@ -227,14 +245,14 @@ napi_value attention_scores(napi_env env, napi_callback_info info) {
       for (; k + 16 <= A; k += 16) {
         for (int j = 0; j < 16; j++) {
           const float pre = x[k + j] + h[k + j];
-          sums[j] += v[k + j] * (relu ? (pre > 0 ? pre : 0) : tanhf(pre));
+          sums[j] += v[k + j] * (relu ? (pre < 0 ? 0 : pre) : tanhf(pre)); /* ReLU keeps a NaN, as tfjs's does */
         }
       }
       float total = 0;
       for (int j = 0; j < 16; j++) total += sums[j];
       for (; k < A; k++) {
         const float pre = x[k] + h[k];
-        total += v[k] * (relu ? (pre > 0 ? pre : 0) : tanhf(pre));
+        total += v[k] * (relu ? (pre < 0 ? 0 : pre) : tanhf(pre));
       }
       scores[b * P + p] = total;
     }
@@ -249,8 +267,8 @@ napi_value attention_scores_backward(napi_env env, napi_callback_info info) {
   if (!read_score_call(env, info, kernel, 6, dims, a)) return NULL;
   const int64_t P = dims[SP_], A = dims[SA_], G = dims[SG_], B = dims[SB_];
   const bool relu = dims[SRELU_] != 0;
-  if (!holds(env, kernel, &a[0], "projected", B * P * A) || !holds(env, kernel, &a[1], "hp", B * (A + G)) || !holds(env, kernel, &a[2], "dScores", B * P) ||
-      !holds(env, kernel, &a[3], "preSum", B * P * A) || !holds(env, kernel, &a[4], "uSum", B * A) || !holds(env, kernel, &a[5], "dv", A)) {
+  if (!holds(env, kernel, &a[0], "projected", product3(B, P, A)) || !holds(env, kernel, &a[1], "hp", product3(B, A + G, 1)) || !holds(env, kernel, &a[2], "dScores", product3(B, P, 1)) ||
+      !holds(env, kernel, &a[3], "preSum", product3(B, P, A)) || !holds(env, kernel, &a[4], "uSum", product3(B, A, 1)) || !holds(env, kernel, &a[5], "dv", A)) {
     return NULL;
   }
   const float *projected = a[0].data, *hp = a[1].data, *d_scores = a[2].data;
@@ -267,7 +285,7 @@ napi_value attention_scores_backward(napi_env env, napi_callback_info info) {
       for (int64_t k = 0; k < A; k++) {
         const float pre = x[k] + h[k];
         float u;
-        if (relu) u = pre > 0 ? ds : 0;
+        if (relu) u = pre > 0 ? ds : pre == pre ? 0 : pre; /* tfjs's step keeps a NaN */
         else {
           const float t = tanhf(pre);
           dv[k] += ds * t;

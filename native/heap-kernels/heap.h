@@ -30,7 +30,6 @@ napi_value blas_config(napi_env env, napi_callback_info info);
 napi_value adam_update(napi_env env, napi_callback_info info);
 napi_value pack_panels(napi_env env, napi_callback_info info);
 napi_value panel_mat_mul(napi_env env, napi_callback_info info);
-napi_value panels_match(napi_env env, napi_callback_info info);
 napi_value sum_slots(napi_env env, napi_callback_info info);
 napi_value attention_context(napi_env env, napi_callback_info info);
 napi_value attention_context_backward(napi_env env, napi_callback_info info);

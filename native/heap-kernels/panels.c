@@ -15,10 +15,6 @@
  *     panels [ceil(N / 16), K, 16] = B's columns 16 at a time, the last panel padded with 0
  *   panelMatMul(x, m, k, panels, n, out)
  *     out [m, n] = x [m, k] B [k, n], all row-major Float32Arrays
- *   panelsMatch(source, rows, cols, transposed, panels)
- *     whether panels hold exactly what packPanels would write for source (bit for bit):
- *     data-parallel workers share one packed copy of weights they all hold
- *     (src/compute/shared-panels.ts) and check it against their own before using it
  *
  * The inner loop is written on 16-float vectors (GCC's vector extension); the function is
  * compiled for AVX-512, AVX2 + FMA and the baseline, and the loader picks the one the CPU
@@ -44,10 +40,12 @@ static int64_t panel_count(int64_t n) { return (n + PANEL - 1) / PANEL; }
 
 static void pack(const float *source, int64_t rows, int64_t cols, bool transposed, float *panels) {
   const int64_t k_size = transposed ? cols : rows, n_size = transposed ? rows : cols;
-  memset(panels, 0, (size_t)(panel_count(n_size) * k_size * PANEL) * sizeof(float)); /* the last panel's padding */
   for (int64_t j = 0; j < panel_count(n_size); j++) {
     float *panel = panels + j * k_size * PANEL; /* [K, 16] */
     const int64_t width = n_size - j * PANEL < PANEL ? n_size - j * PANEL : PANEL;
+    if (width < PANEL) { /* the last panel's padding: zeros (each value is written once, none is zeroed first) */
+      for (int64_t k = 0; k < k_size; k++) memset(panel + k * PANEL + width, 0, (size_t)(PANEL - width) * sizeof(float));
+    }
     if (transposed) {
       /* B[k, n] = source[n, k]: the panel's 16 columns are 16 rows of source, transposed a 16 x 16
        * block at a time (16 short reads, one contiguous write), not column by column through the panel. */
@@ -62,27 +60,6 @@ static void pack(const float *source, int64_t rows, int64_t cols, bool transpose
       for (int64_t k = 0; k < k_size; k++) memcpy(panel + k * PANEL, source + k * cols + j * PANEL, (size_t)width * sizeof(float));
     }
   }
-}
-
-static bool match(const float *source, int64_t rows, int64_t cols, bool transposed, const float *panels) {
-  const int64_t k_size = transposed ? cols : rows, n_size = transposed ? rows : cols;
-  for (int64_t j = 0; j < panel_count(n_size); j++) {
-    const float *panel = panels + j * k_size * PANEL;
-    const int64_t width = n_size - j * PANEL < PANEL ? n_size - j * PANEL : PANEL;
-    if (transposed) {
-      for (int64_t c = 0; c < width; c++) {
-        const float *row = source + (j * PANEL + c) * cols;
-        for (int64_t k = 0; k < k_size; k++) {
-          if (memcmp(&panel[k * PANEL + c], &row[k], sizeof(float)) != 0) return false;
-        }
-      }
-    } else {
-      for (int64_t k = 0; k < k_size; k++) {
-        if (memcmp(panel + k * PANEL, source + k * cols + j * PANEL, (size_t)width * sizeof(float)) != 0) return false;
-      }
-    }
-  }
-  return true;
 }
 
 /* `count` (1..ROWS) rows of x [., k] times one panel [k, 16] -> acc[count]. */
@@ -137,7 +114,7 @@ static bool positive(napi_env env, const char *kernel, const int64_t *sizes, int
   return true;
 }
 
-/* The arguments of packPanels and panelsMatch: (source, rows, cols, transposed, panels), checked. */
+/* The arguments of packPanels: (source, rows, cols, transposed, panels), checked. */
 static bool read_packing(napi_env env, napi_callback_info info, const char *kernel, heap_t *source, int64_t *rows, int64_t *cols, bool *transposed, heap_t *panels) {
   napi_value argv[5];
   int64_t size[2];
@@ -159,16 +136,6 @@ napi_value pack_panels(napi_env env, napi_callback_info info) {
   if (!read_packing(env, info, "packPanels", &source, &rows, &cols, &transposed, &panels)) return NULL;
   pack(source.data, rows, cols, transposed, panels.data);
   return NULL;
-}
-
-napi_value panels_match(napi_env env, napi_callback_info info) {
-  heap_t source, panels;
-  int64_t rows, cols;
-  bool transposed;
-  napi_value result;
-  if (!read_packing(env, info, "panelsMatch", &source, &rows, &cols, &transposed, &panels)) return NULL;
-  if (napi_get_boolean(env, match(source.data, rows, cols, transposed, panels.data), &result) != napi_ok) return NULL;
-  return result;
 }
 
 napi_value panel_mat_mul(napi_env env, napi_callback_info info) {

@@ -63,7 +63,6 @@ interface HeapKernelsAddon {
   ): void;
   packPanels(source: Float32Array, rows: number, cols: number, transposed: boolean, panels: Float32Array): void;
   panelMatMul(x: Float32Array, m: number, k: number, panels: Float32Array, n: number, out: Float32Array): void;
-  panelsMatch(source: Float32Array, rows: number, cols: number, transposed: boolean, panels: Float32Array): boolean;
   sumSlots(shared: Float32Array, total: number, slots: number, from: number, to: number): void;
   attentionContext(dims: Int32Array, scores: Float32Array, features: Float32Array, hp: Float32Array, alpha: Float32Array, z: Float32Array, zg: Float32Array): void;
   attentionContextBackward(
@@ -261,14 +260,6 @@ export function nativePackPanels(weight: tf.Tensor2D, transposed: boolean, panel
   addon.packPanels(hostValues(weight, 'packPanels'), rows, cols, transposed, panels);
   const [k, n] = transposed ? [cols, rows] : [rows, cols];
   return { k, n, panels };
-}
-
-/** Whether `panels` hold exactly (bit for bit) what {@link nativePackPanels} would write for this weight; false without the addon. */
-export function nativePanelsMatch(weight: tf.Tensor2D, transposed: boolean, panels: Float32Array): boolean {
-  const addon = load().addon;
-  if (!enabled || !addon) return false;
-  const [rows, cols] = weight.shape;
-  return addon.panelsMatch(hostValues(weight, 'panelsMatch'), rows, cols, transposed, panels);
 }
 
 /** A float32 tensor's values for a native call: a view of the wasm heap (used at once), else a copy. */

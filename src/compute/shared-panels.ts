@@ -25,7 +25,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import { nativePackPanels, nativePanelsMatch, packedLength, type PackedWeight } from './native-kernels';
+import { nativePackPanels, packedLength, type PackedWeight } from './native-kernels';
 
 const SLOTS = 16;
 const KEY_INTS = 16; // a key of up to 64 bytes
@@ -79,14 +79,25 @@ export class SharedPanels {
         Atomics.wait(this.header, at, PACKING); // another thread is packing it
         continue;
       }
-      if (state === READY && this.header[at + 3] === version.generation && this.header[at + 4] === version.updates) return { k, n, panels };
+      const current = () => this.header[at + 3] === version.generation && this.header[at + 4] === version.updates;
+      if (state === READY && current()) return { k, n, panels };
       if (Atomics.compareExchange(this.header, at, state, PACKING) !== state) continue;
-      const packed = nativePackPanels(weight, transposed, panels);
-      this.header[at + 3] = version.generation;
-      this.header[at + 4] = version.updates;
-      Atomics.store(this.header, at, packed ? READY : EMPTY); // publishes the panels and the version with it
-      Atomics.notify(this.header, at);
-      return packed;
+      // Ours to pack, unless another thread packed this version between our two looks at the slot (READY -> PACKING -> READY).
+      let outcome = EMPTY;
+      try {
+        if (state === READY && current()) {
+          outcome = READY;
+          return { k, n, panels };
+        }
+        const packed = nativePackPanels(weight, transposed, panels);
+        this.header[at + 3] = version.generation;
+        this.header[at + 4] = version.updates;
+        outcome = packed ? READY : EMPTY;
+        return packed;
+      } finally {
+        Atomics.store(this.header, at, outcome); // publishes the panels and the version with it (EMPTY if packing failed: no thread waits forever)
+        Atomics.notify(this.header, at);
+      }
     }
   }
 

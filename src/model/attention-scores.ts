@@ -130,7 +130,8 @@ export class AttentionScores {
       return out;
     }
     const result = tf.tidy(() => {
-      const sum = this.preSum!.shape[0] < B ? this.preSum!.pad([[0, B - this.preSum!.shape[0]], [0, 0], [0, 0]]) : this.preSum!; // [B, P, A]
+      const steps = this.preSum ?? tf.zeros([B, P, A]); // (no step backward: no gradient)
+      const sum = steps.shape[0] < B ? steps.pad([[0, B - steps.shape[0]], [0, 0], [0, 0]]) : steps; // [B, P, A]
       if (activation === 'relu') {
         const dvProjected = sum.mul(this.rows.rows(B)).sum([0, 1]).dataSync(); // [A]
         for (let a = 0; a < A; a++) dv[a] += dvProjected[a];

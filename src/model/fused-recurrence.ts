@@ -7,20 +7,21 @@
  * time step is four products of its rows with the recurrent weights (two forward, two
  * backward: native calls on weights packed once per batch where the native kernels run,
  * step-products.ts, else matMuls on the backend), the [B, P, A] passes of the attention
- * scores on the backend, called outside the tape, and loops over host arrays for the rest
- * (recurrence-kernels.ts); the weight gradients of all steps are one matMul each, over the
- * stacked rows of the batch. The images enter once each ([U, …], as encoded) and are
+ * scores (attention-scores.ts: native passes, else backend kernels), all outside the tape,
+ * and loops over host arrays for the rest (recurrence-kernels.ts; the attention's natively
+ * where the native kernels run); the weight gradients of all steps are one matMul each, over
+ * the stacked rows of the batch. The images enter once each ([U, …], as encoded) and are
  * picked per caption on the host, so no gather of the [B, P, D] features runs.
  *
  *   forward, step t on its B_t rows:   m  = h_{t-1} [W_h | W_hp]           [B_t, 4H + A + G]
- *                                       scores = act(pre) v                 [B_t, P] (backend)
+ *                                       scores = act(pre) v                 [B_t, P] (attention-scores.ts)
  *                                       alpha, zg = softmax, context, gate  host
  *                                       zW = zg W_z                         [B_t, 4H]
  *                                       h_t, c_t = lstm(wordGates_t + m's hW + zW)   host
  *   backward, t = T-1 .. 0:             d gates = lstm'(dh, dc)             host
  *                                       [d zg | dh'] = d gates W_rec^T      [B_t, D + H]
  *                                       d scores = attention'(d zg)         host
- *                                       d pre = d scores act'(pre), dv      backend; d hp host
+ *                                       d pre = d scores act'(pre), dv      attention-scores.ts; d hp host
  *                                       dh_{t-1} = dh' + d hp W_hp^T        [B_t, H]
  *   weights:  dW_rec = [zg | h_{t-1}]^T d gates,  dW_hp = h_{t-1}^T d hp    (all steps at once)
  *

@@ -37,7 +37,7 @@ const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
 /**
  * Attention forward after the scores, for rows 0..B-1 of the batch: scores [B, P] (v^T
- * act(pre), computed on the backend), features [≥B, P, D], hp [B, A + G] (bias included) ->
+ * act(pre), computed by attention-scores.ts), features [≥B, P, D], hp [B, A + G] (bias included) ->
  * alpha = softmax(scores), z and zg, written at rows `row`..`row + B - 1` of alpha [N, P],
  * z and zg [N, D].
  */
@@ -133,7 +133,7 @@ export function attentionContextBackward(
 
 /**
  * The scores' gradient through v^T act(pre), for rows 0..B-1, given uSum[b, a] = sum over
- * regions of u[b, p, a] = d score[b, p] act'(pre[b, p, a]) (computed on the backend): writes
+ * regions of u[b, p, a] = d score[b, p] act'(pre[b, p, a]) (computed by attention-scores.ts): writes
  * the attention columns of d hp [B, A + G] (v[a] uSum[b, a]) and, with ReLU, adds hp's part of
  * dv = sum u act(pre) = sum u (projected + hp) into dv [A] (the caller adds projected's part).
  */

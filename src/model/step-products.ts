@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import { nativePackPanels, nativePanelMatMul, packedLength, type PackedWeight } from '../compute/native-kernels';
+import { nativeKernelsAvailable, nativePackPanels, nativePanelMatMul, packedLength, type PackedWeight } from '../compute/native-kernels';
 import type { SharedPanels, WeightsVersion } from '../compute/shared-panels';
 import { copyValuesInto } from '../compute/tensor-values';
 
@@ -45,6 +45,7 @@ export class StepWeight {
     const [rows, cols] = weight.shape;
     const [k, n] = transposed ? [cols, rows] : [rows, cols];
     this.n = n;
+    if (!nativeKernelsAvailable()) return; // products on the backend: nothing to pack
     this.packed = shared?.panels.packed(name, weight, transposed, shared.version) ?? nativePackPanels(weight, transposed, buffers.get(`packed ${name}`, packedLength(k, n)));
   }
 

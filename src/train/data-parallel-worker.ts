@@ -3,7 +3,7 @@
  * told, builds its trainer from the recipe, then answers the group's messages in order:
  * 'state' (weights, optimiser state, counters), 'step' (forward and backward on its shard,
  * gradients into its slot of shared memory), 'reduce' (its share of the slots' sum), 'apply' (the same clip and update as every
- * other worker, from the summed gradients), 'close'.
+ * other worker, from the summed gradients; answered once the sum is read), 'close'.
  */
 import { parentPort, workerData } from 'worker_threads';
 
@@ -58,6 +58,7 @@ async function main(): Promise<void> {
           trainer.progress.encoderLearningRate = message.encoderLearningRate;
           trainer.applyGradients(readGradients(layout, sum, message.present));
           if (weightsVersion) weightsVersion = { ...weightsVersion, updates: weightsVersion.updates + 1 };
+          reply({ kind: 'applied' });
           return;
         case 'close':
           trainer.dispose();

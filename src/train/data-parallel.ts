@@ -58,6 +58,7 @@ export type FromWorker =
   | { kind: 'synced' }
   | { kind: 'done'; present: boolean[]; loss: number; crossEntropy: number; attention: number }
   | { kind: 'reduced' }
+  | { kind: 'applied' }
   | { kind: 'error'; message: string };
 
 /** What a worker is started with (worker_threads' workerData). */
@@ -327,6 +328,8 @@ export class DataParallelGroup {
     for (const handle of this.workers) handle.post({ kind: 'apply', present, learningRate, encoderLearningRate });
     this.trainer.applyGradients(readGradients(this.layout, this.sum, present));
     if (this.weightsVersion) this.weightsVersion = { ...this.weightsVersion, updates: this.weightsVersion.updates + 1 };
+    // Every worker has read the sum before the next step may overwrite it (a worker without a shard sends no 'done' first).
+    for (const handle of this.workers) await handle.next('applied');
     return totals;
   }
 
