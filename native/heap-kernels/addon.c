@@ -68,6 +68,14 @@ bool in_heap(napi_env env, const char *kernel, const heap_t *heap, int64_t offse
   return fail(env, kernel, "an operand lies outside the heap", true);
 }
 
+bool holds_floats(napi_env env, const char *kernel, const heap_t *array, const char *name, int64_t needed) {
+  if (needed >= 0 && array->length >= needed) return true;
+  char message[160];
+  snprintf(message, sizeof message, "%s: %s holds %lld floats, needs %lld", kernel, name, (long long)array->length, (long long)needed);
+  napi_throw_range_error(env, NULL, message);
+  return false;
+}
+
 static bool export_function(napi_env env, napi_value exports, const char *name, napi_callback fn) {
   napi_value value;
   return napi_create_function(env, name, NAPI_AUTO_LENGTH, fn, NULL, &value) == napi_ok &&

@@ -40,21 +40,29 @@ static double dot_product(const double *u, const float *v, int64_t n) {
   return total;
 }
 
-/* The dims and the arrays of a call: dims first, then `count` Float32Arrays. */
-static bool read_call(napi_env env, napi_callback_info info, const char *kernel, size_t count, int64_t *dims, heap_t *arrays) {
+/* What a kernel's dims are: how many, which may be 0, and the errors that say what they must be. */
+typedef struct {
+  int count;
+  unsigned zero_allowed; /* bit i: dims[i] may be 0 */
+  const char *type_error;
+  const char *range_error;
+} dims_spec_t;
+
+/* The dims (an Int32Array as `spec` says) and then `count` Float32Arrays of a call. */
+static bool read_call(napi_env env, napi_callback_info info, const char *kernel, const dims_spec_t *spec, size_t count, int64_t *dims, heap_t *arrays) {
   napi_value argv[12];
   napi_typedarray_type type;
   size_t length;
   void *data;
   if (!read_args(env, info, kernel, argv, count + 1)) return false;
-  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_int32_array || length != DIMS) {
-    napi_throw_type_error(env, NULL, "attention kernels: dims must be an Int32Array [P, A, D, G, B, row]");
+  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_int32_array || length != (size_t)spec->count) {
+    napi_throw_type_error(env, NULL, spec->type_error);
     return false;
   }
-  for (int i = 0; i < DIMS; i++) {
+  for (int i = 0; i < spec->count; i++) {
     dims[i] = ((int32_t *)data)[i];
-    if (dims[i] < 0 || (i != G_ && i != ROW_ && dims[i] == 0)) {
-      napi_throw_range_error(env, NULL, "attention kernels: P, A, D and B must be positive, G and row not negative");
+    if (dims[i] < 0 || (!(spec->zero_allowed & (1u << i)) && dims[i] == 0)) {
+      napi_throw_range_error(env, NULL, spec->range_error);
       return false;
     }
   }
@@ -64,20 +72,14 @@ static bool read_call(napi_env env, napi_callback_info info, const char *kernel,
   return true;
 }
 
-/* a b c, or -1 where it overflows (then no array holds it). */
+static const dims_spec_t CONTEXT_DIMS = {DIMS, (1u << G_) | (1u << ROW_), "attention kernels: dims must be an Int32Array [P, A, D, G, B, row]",
+                                         "attention kernels: P, A, D and B must be positive, G and row not negative"};
+
+/* a b c, or -1 where it overflows (then no array holds it: holds_floats refuses it). */
 static int64_t product3(int64_t a, int64_t b, int64_t c) {
   int64_t ab, abc;
   if (__builtin_mul_overflow(a, b, &ab) || __builtin_mul_overflow(ab, c, &abc)) return -1;
   return abc;
-}
-
-/* Whether `array` holds at least `needed` floats (a RangeError naming it if not; needed -1: an overflowed size). */
-static bool holds(napi_env env, const char *kernel, const heap_t *array, const char *name, int64_t needed) {
-  if (needed >= 0 && array->length >= needed) return true;
-  char message[160];
-  snprintf(message, sizeof message, "%s: %s holds %lld floats, needs %lld", kernel, name, (long long)array->length, (long long)needed);
-  napi_throw_range_error(env, NULL, message);
-  return false;
 }
 
 /* The gate is a scalar (G 1), a vector over the features (G = D) or absent (G 0): the loops index hp's gate columns by that. */
@@ -93,11 +95,11 @@ napi_value attention_context(napi_env env, napi_callback_info info) {
   const char *kernel = "attentionContext";
   int64_t dims[DIMS];
   heap_t a[6]; /* scores, features, hp, alpha, z, zg */
-  if (!read_call(env, info, kernel, 6, dims, a)) return NULL;
+  if (!read_call(env, info, kernel, &CONTEXT_DIMS, 6, dims, a)) return NULL;
   const int64_t P = dims[P_], A = dims[A_], D = dims[D_], G = dims[G_], B = dims[B_], row = dims[ROW_];
   if (!gate_width(env, kernel, G, D)) return NULL;
-  if (!holds(env, kernel, &a[0], "scores", product3(B, P, 1)) || !holds(env, kernel, &a[1], "features", product3(B, P, D)) || !holds(env, kernel, &a[2], "hp", product3(B, A + G, 1)) ||
-      !holds(env, kernel, &a[3], "alpha", product3(row + B, P, 1)) || !holds(env, kernel, &a[4], "z", product3(row + B, D, 1)) || !holds(env, kernel, &a[5], "zg", product3(row + B, D, 1))) {
+  if (!holds_floats(env, kernel, &a[0], "scores", product3(B, P, 1)) || !holds_floats(env, kernel, &a[1], "features", product3(B, P, D)) || !holds_floats(env, kernel, &a[2], "hp", product3(B, A + G, 1)) ||
+      !holds_floats(env, kernel, &a[3], "alpha", product3(row + B, P, 1)) || !holds_floats(env, kernel, &a[4], "z", product3(row + B, D, 1)) || !holds_floats(env, kernel, &a[5], "zg", product3(row + B, D, 1))) {
     return NULL;
   }
   const float *scores = a[0].data, *features = a[1].data, *hp = a[2].data;
@@ -135,13 +137,13 @@ napi_value attention_context_backward(napi_env env, napi_callback_info info) {
   const char *kernel = "attentionContextBackward";
   int64_t dims[DIMS];
   heap_t a[9]; /* features, hp, alpha, z, dzg, dAlphaSum, dHp, dFeatures, dScores */
-  if (!read_call(env, info, kernel, 9, dims, a)) return NULL;
+  if (!read_call(env, info, kernel, &CONTEXT_DIMS, 9, dims, a)) return NULL;
   const int64_t P = dims[P_], A = dims[A_], D = dims[D_], G = dims[G_], B = dims[B_], row = dims[ROW_];
   if (!gate_width(env, kernel, G, D)) return NULL;
   const bool feature_grads = a[7].length > 0;
-  if (!holds(env, kernel, &a[0], "features", product3(B, P, D)) || !holds(env, kernel, &a[1], "hp", product3(B, A + G, 1)) || !holds(env, kernel, &a[2], "alpha", product3(row + B, P, 1)) ||
-      !holds(env, kernel, &a[3], "z", product3(row + B, D, 1)) || !holds(env, kernel, &a[4], "dzg", product3(B, D, 1)) || !holds(env, kernel, &a[5], "dAlphaSum", product3(B, P, 1)) ||
-      !holds(env, kernel, &a[6], "dHp", product3(B, A + G, 1)) || (feature_grads && !holds(env, kernel, &a[7], "dFeatures", product3(B, P, D))) || !holds(env, kernel, &a[8], "dScores", product3(B, P, 1))) {
+  if (!holds_floats(env, kernel, &a[0], "features", product3(B, P, D)) || !holds_floats(env, kernel, &a[1], "hp", product3(B, A + G, 1)) || !holds_floats(env, kernel, &a[2], "alpha", product3(row + B, P, 1)) ||
+      !holds_floats(env, kernel, &a[3], "z", product3(row + B, D, 1)) || !holds_floats(env, kernel, &a[4], "dzg", product3(B, D, 1)) || !holds_floats(env, kernel, &a[5], "dAlphaSum", product3(B, P, 1)) ||
+      !holds_floats(env, kernel, &a[6], "dHp", product3(B, A + G, 1)) || (feature_grads && !holds_floats(env, kernel, &a[7], "dFeatures", product3(B, P, D))) || !holds_floats(env, kernel, &a[8], "dScores", product3(B, P, 1))) {
     return NULL;
   }
   const float *features = a[0].data, *hp = a[1].data, *alpha = a[2].data, *z = a[3].data, *dzg = a[4].data, *d_alpha_sum = a[5].data;
@@ -200,38 +202,18 @@ napi_value attention_context_backward(napi_env env, napi_callback_info info) {
  */
 enum { SP_, SA_, SG_, SB_, SRELU_, SDIMS };
 
-static bool read_score_call(napi_env env, napi_callback_info info, const char *kernel, size_t count, int64_t *dims, heap_t *arrays) {
-  napi_value argv[8];
-  napi_typedarray_type type;
-  size_t length;
-  void *data;
-  if (!read_args(env, info, kernel, argv, count + 1)) return false;
-  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_int32_array || length != SDIMS) {
-    napi_throw_type_error(env, NULL, "attention score kernels: dims must be an Int32Array [P, A, G, B, relu]");
-    return false;
-  }
-  for (int i = 0; i < SDIMS; i++) {
-    dims[i] = ((int32_t *)data)[i];
-    if (dims[i] < 0 || (i != SG_ && i != SRELU_ && dims[i] == 0)) {
-      napi_throw_range_error(env, NULL, "attention score kernels: P, A and B must be positive, G not negative");
-      return false;
-    }
-  }
-  for (size_t i = 0; i < count; i++) {
-    if (!read_heap(env, kernel, argv[i + 1], &arrays[i])) return false;
-  }
-  return true;
-}
+static const dims_spec_t SCORE_DIMS = {SDIMS, (1u << SG_) | (1u << SRELU_), "attention score kernels: dims must be an Int32Array [P, A, G, B, relu]",
+                                       "attention score kernels: P, A and B must be positive, G not negative"};
 
 napi_value attention_scores(napi_env env, napi_callback_info info) {
   const char *kernel = "attentionScores";
   int64_t dims[SDIMS];
   heap_t a[4]; /* projected, hp, v, scores */
-  if (!read_score_call(env, info, kernel, 4, dims, a)) return NULL;
+  if (!read_call(env, info, kernel, &SCORE_DIMS, 4, dims, a)) return NULL;
   const int64_t P = dims[SP_], A = dims[SA_], G = dims[SG_], B = dims[SB_];
   const bool relu = dims[SRELU_] != 0;
-  if (!holds(env, kernel, &a[0], "projected", product3(B, P, A)) || !holds(env, kernel, &a[1], "hp", product3(B, A + G, 1)) || !holds(env, kernel, &a[2], "v", A) ||
-      !holds(env, kernel, &a[3], "scores", product3(B, P, 1))) {
+  if (!holds_floats(env, kernel, &a[0], "projected", product3(B, P, A)) || !holds_floats(env, kernel, &a[1], "hp", product3(B, A + G, 1)) || !holds_floats(env, kernel, &a[2], "v", A) ||
+      !holds_floats(env, kernel, &a[3], "scores", product3(B, P, 1))) {
     return NULL;
   }
   const float *projected = a[0].data, *hp = a[1].data, *v = a[2].data;
@@ -264,11 +246,11 @@ napi_value attention_scores_backward(napi_env env, napi_callback_info info) {
   const char *kernel = "attentionScoresBackward";
   int64_t dims[SDIMS];
   heap_t a[6]; /* projected, hp, dScores, preSum, uSum, dv */
-  if (!read_score_call(env, info, kernel, 6, dims, a)) return NULL;
+  if (!read_call(env, info, kernel, &SCORE_DIMS, 6, dims, a)) return NULL;
   const int64_t P = dims[SP_], A = dims[SA_], G = dims[SG_], B = dims[SB_];
   const bool relu = dims[SRELU_] != 0;
-  if (!holds(env, kernel, &a[0], "projected", product3(B, P, A)) || !holds(env, kernel, &a[1], "hp", product3(B, A + G, 1)) || !holds(env, kernel, &a[2], "dScores", product3(B, P, 1)) ||
-      !holds(env, kernel, &a[3], "preSum", product3(B, P, A)) || !holds(env, kernel, &a[4], "uSum", product3(B, A, 1)) || !holds(env, kernel, &a[5], "dv", A)) {
+  if (!holds_floats(env, kernel, &a[0], "projected", product3(B, P, A)) || !holds_floats(env, kernel, &a[1], "hp", product3(B, A + G, 1)) || !holds_floats(env, kernel, &a[2], "dScores", product3(B, P, 1)) ||
+      !holds_floats(env, kernel, &a[3], "preSum", product3(B, P, A)) || !holds_floats(env, kernel, &a[4], "uSum", product3(B, A, 1)) || !holds_floats(env, kernel, &a[5], "dv", A)) {
     return NULL;
   }
   const float *projected = a[0].data, *hp = a[1].data, *d_scores = a[2].data;

@@ -23,6 +23,8 @@ bool read_double(napi_env env, const char *kernel, napi_value value, double *out
 bool read_bool(napi_env env, const char *kernel, napi_value value, bool *out);
 /** Whether floats [offset, offset + count) lie in the heap (throws a RangeError if not). */
 bool in_heap(napi_env env, const char *kernel, const heap_t *heap, int64_t offset, int64_t count);
+/** Whether `array` holds at least `needed` floats (a RangeError naming it, `name`, if not; a negative `needed`, an overflowed size, never fits). */
+bool holds_floats(napi_env env, const char *kernel, const heap_t *array, const char *name, int64_t needed);
 
 napi_value sgemm_batch(napi_env env, napi_callback_info info);
 napi_value set_threads(napi_env env, napi_callback_info info);

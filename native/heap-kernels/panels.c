@@ -94,14 +94,6 @@ static void panel_matmul(const float *x, int64_t m, int64_t k_size, const float 
   }
 }
 
-static bool fits(napi_env env, const char *kernel, const heap_t *array, const char *name, int64_t needed) {
-  if (array->length >= needed) return true;
-  char message[160];
-  snprintf(message, sizeof message, "%s: %s holds %lld floats, needs %lld", kernel, name, (long long)array->length, (long long)needed);
-  napi_throw_range_error(env, NULL, message);
-  return false;
-}
-
 static bool positive(napi_env env, const char *kernel, const int64_t *sizes, int count) {
   for (int i = 0; i < count; i++) {
     if (sizes[i] < 1 || sizes[i] > (int64_t)1 << 31) {
@@ -125,8 +117,8 @@ static bool read_packing(napi_env env, napi_callback_info info, const char *kern
   }
   *rows = size[0];
   *cols = size[1];
-  return fits(env, kernel, source, "source", *rows * *cols) &&
-         fits(env, kernel, panels, "panels", panel_count(*transposed ? *rows : *cols) * PANEL * (*transposed ? *cols : *rows));
+  return holds_floats(env, kernel, source, "source", *rows * *cols) &&
+         holds_floats(env, kernel, panels, "panels", panel_count(*transposed ? *rows : *cols) * PANEL * (*transposed ? *cols : *rows));
 }
 
 napi_value pack_panels(napi_env env, napi_callback_info info) {
@@ -149,7 +141,7 @@ napi_value panel_mat_mul(napi_env env, napi_callback_info info) {
     return NULL;
   }
   const int64_t m = size[0], k = size[1], n = size[2];
-  if (!fits(env, kernel, &x, "x", m * k) || !fits(env, kernel, &panels, "panels", panel_count(n) * PANEL * k) || !fits(env, kernel, &out, "out", m * n)) return NULL;
+  if (!holds_floats(env, kernel, &x, "x", m * k) || !holds_floats(env, kernel, &panels, "panels", panel_count(n) * PANEL * k) || !holds_floats(env, kernel, &out, "out", m * n)) return NULL;
   panel_matmul(x.data, m, k, panels.data, n, out.data);
   return NULL;
 }
