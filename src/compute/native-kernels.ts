@@ -249,16 +249,63 @@ export function packedLength(k: number, n: number): number {
 }
 
 /**
+ * A weight [rows, Σ cols] given as row ranges of tensors side by side (rows `firstRow`.. of
+ * each), packed where they lie: no concatenated copy is made (the LSTM's recurrent rows of
+ * W_rec beside W_hp, src/model/fused-recurrence.ts).
+ */
+export interface SideBySide {
+  rows: number;
+  blocks: readonly { weight: tf.Tensor2D; firstRow: number }[];
+}
+
+/** What {@link nativePackPanels} packs: a weight, or blocks of weights side by side. */
+export type PackSource = tf.Tensor2D | SideBySide;
+
+/** [rows, cols] of a weight to pack. */
+export function sourceShape(source: PackSource): [number, number] {
+  if (source instanceof tf.Tensor) return source.shape;
+  return [source.rows, source.blocks.reduce((cols, b) => cols + b.weight.shape[1], 0)];
+}
+
+/** The blocks side by side as one tensor (a copy; for the products on the backend). */
+export function sideBySideTensor(source: SideBySide): tf.Tensor2D {
+  return tf.tidy(() => tf.concat(source.blocks.map((b) => b.weight.slice([b.firstRow, 0], [source.rows, b.weight.shape[1]])), 1) as tf.Tensor2D);
+}
+
+/**
  * Packs weight [rows, cols] (transposed: its transpose [cols, rows]) as the right operand of
  * {@link nativePanelMatMul}, into `panels` (at least {@link packedLength} floats, reused from
- * batch to batch by the caller). Undefined where the native kernels do not run.
+ * batch to batch by the caller). Blocks side by side (not transposed) pack one by one, each
+ * into the panels of its columns, where every block but the last fills whole panels (else
+ * through a concatenated copy). Undefined where the native kernels do not run.
  */
-export function nativePackPanels(weight: tf.Tensor2D, transposed: boolean, panels: Float32Array): PackedWeight | undefined {
+export function nativePackPanels(source: PackSource, transposed: boolean, panels: Float32Array): PackedWeight | undefined {
   const addon = load().addon;
   if (!enabled || !addon) return undefined;
-  const [rows, cols] = weight.shape;
-  addon.packPanels(hostValues(weight, 'packPanels'), rows, cols, transposed, panels);
+  const [rows, cols] = sourceShape(source);
   const [k, n] = transposed ? [cols, rows] : [rows, cols];
+  if (source instanceof tf.Tensor) {
+    addon.packPanels(hostValues(source, 'packPanels'), rows, cols, transposed, panels);
+    return { k, n, panels };
+  }
+  const aligned = source.blocks.every((b, i) => i === source.blocks.length - 1 || b.weight.shape[1] % PANEL === 0);
+  if (transposed || !aligned) {
+    const whole = sideBySideTensor(source);
+    try {
+      return nativePackPanels(whole, transposed, panels);
+    } finally {
+      whole.dispose();
+    }
+  }
+  if (panels.length < packedLength(k, n)) throw new RangeError(`packPanels: panels holds ${panels.length} floats, needs ${packedLength(k, n)}`);
+  let column = 0;
+  for (const { weight, firstRow } of source.blocks) {
+    const [weightRows, width] = weight.shape;
+    if (!Number.isInteger(firstRow) || firstRow < 0 || firstRow + rows > weightRows) throw new RangeError(`packPanels: rows ${firstRow}..${firstRow + rows} are not all in a weight of ${weightRows} rows`);
+    const values = hostValues(weight, 'packPanels').subarray(firstRow * width, (firstRow + rows) * width);
+    addon.packPanels(values, rows, width, false, panels.subarray(column * rows)); // the panels of columns column.. start at column x rows
+    column += width;
+  }
   return { k, n, panels };
 }
 

@@ -23,9 +23,9 @@
  *   const same = new SharedPanels(panels.buffer);                // each worker, from workerData
  *   sharePanels(trainer.captioner.variables().values(), { panels: same, version: () => current });
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 
-import { nativePackPanels, packedLength, type PackedWeight } from './native-kernels';
+import { nativePackPanels, packedLength, type PackedWeight, type PackSource, sourceShape } from './native-kernels';
 
 const SLOTS = 16;
 const KEY_INTS = 16; // a key of up to 64 bytes
@@ -66,8 +66,23 @@ export class SharedPanels {
    * the one every thread holds at `version`. Undefined where the native kernels do not run or
    * the shared memory is full: the caller packs into its own buffer then.
    */
-  packed(key: string, weight: tf.Tensor2D, transposed: boolean, version: WeightsVersion): PackedWeight | undefined {
-    const [rows, cols] = weight.shape;
+  packed(key: string, weight: PackSource, transposed: boolean, version: WeightsVersion): PackedWeight | undefined {
+    const outcome = this.claimOrWait(key, weight, transposed, version, true);
+    return outcome === 'busy' ? undefined : outcome;
+  }
+
+  /**
+   * Packs each weight that no thread has packed, or is packing, at `version`, and returns at
+   * once: threads that arrive together share the packing of a step's weights (each takes those
+   * still free) instead of waiting in turn for one thread to pack them all. `packed` then finds them.
+   */
+  prepack(weights: readonly { key: string; weight: PackSource; transposed: boolean }[], version: WeightsVersion): void {
+    for (const { key, weight, transposed } of weights) this.claimOrWait(key, weight, transposed, version, false);
+  }
+
+  /** The panels of `key` at `version` (packed now if ours to pack); where another thread is packing them, waits for them, or says 'busy'. */
+  private claimOrWait(key: string, weight: PackSource, transposed: boolean, version: WeightsVersion, wait: boolean): PackedWeight | undefined | 'busy' {
+    const [rows, cols] = sourceShape(weight);
     const [k, n] = transposed ? [cols, rows] : [rows, cols];
     const slot = this.slotOf(key, packedLength(k, n));
     if (slot === undefined) return undefined;
@@ -76,6 +91,7 @@ export class SharedPanels {
     for (;;) {
       const state = Atomics.load(this.header, at);
       if (state === PACKING) {
+        if (!wait) return 'busy';
         Atomics.wait(this.header, at, PACKING); // another thread is packing it
         continue;
       }

@@ -148,8 +148,12 @@ export function fusedRecurrence(
     const biasHost = readInto(bHp, 'bias');
     const scoring = new AttentionScores(spec, projectedHost, v, vHost, scratch); // [B, P, A] passes of each step's scores
     const shared = sharedPanelsOf(weights.recurrent); // the packed weights data-parallel workers share, if any
-    const wZ = new StepWeight(wRec.slice([0, 0], [D, G4]) as tf.Tensor2D, false, scratch, 'wZ', shared); // [D, 4H]
-    const wHh = new StepWeight(tf.concat([wRec.slice([D, 0], [H, G4]), wHp], 1) as tf.Tensor2D, false, scratch, 'wHh', shared); // [H, 4H + A + G]
+    const forwardWeights = [
+      { key: 'wZ', weight: { rows: D, blocks: [{ weight: wRec as tf.Tensor2D, firstRow: 0 }] }, transposed: false }, // [D, 4H]: W_rec's rows for z
+      { key: 'wHh', weight: { rows: H, blocks: [{ weight: wRec as tf.Tensor2D, firstRow: D }, { weight: wHp as tf.Tensor2D, firstRow: 0 }] }, transposed: false }, // [H, 4H + A + G]: W_rec's rows for h beside W_hp
+    ];
+    shared?.panels.prepack(forwardWeights, shared.version); // workers arriving together pack one each
+    const [wZ, wHh] = forwardWeights.map(({ key, weight, transposed }) => new StepWeight(weight, transposed, scratch, key, shared));
     // Saved for the backward pass, stacked over the steps' rows: [N, …].
     const saved = {
       hp: scratch.get('saved.hp', N * HP),
@@ -196,8 +200,12 @@ export function fusedRecurrence(
       const dcNext = new Float64Array(B * H);
       const dzg = scratch.get('dzg', B * D);
       const scoresBack = new AttentionScores(spec, projectedHost, v, vHost, scratch);
-      const wRecT = new StepWeight(wRec as tf.Tensor2D, true, scratch, 'wRecT', shared); // [4H, D + H]
-      const wHpT = new StepWeight(wHp as tf.Tensor2D, true, scratch, 'wHpT', shared); // [A + G, H]
+      const backwardWeights = [
+        { key: 'wRecT', weight: wRec as tf.Tensor2D, transposed: true }, // [4H, D + H]
+        { key: 'wHpT', weight: wHp as tf.Tensor2D, transposed: true }, // [A + G, H]
+      ];
+      shared?.panels.prepack(backwardWeights, shared.version);
+      const [wRecT, wHpT] = backwardWeights.map(({ key, weight, transposed }) => new StepWeight(weight, transposed, scratch, key, shared));
       for (let t = stepSizes.length - 1; t >= 0; t--) {
         const Bt = stepSizes[t];
         const row = rowOf[t];

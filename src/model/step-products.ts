@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import { nativeKernelsAvailable, nativePackPanels, nativePanelMatMul, packedLength, type PackedWeight } from '../compute/native-kernels';
+import { nativeKernelsAvailable, nativePackPanels, nativePanelMatMul, packedLength, type PackedWeight, type PackSource, sideBySideTensor, sourceShape } from '../compute/native-kernels';
 import type { SharedPanels, WeightsVersion } from '../compute/shared-panels';
 import { copyValuesInto } from '../compute/tensor-values';
 
@@ -27,6 +27,8 @@ export interface HostBuffers {
 /** A weight [rows, cols] (or its transpose) that multiplies host rows at every step of a batch. */
 export class StepWeight {
   private readonly packed: PackedWeight | undefined;
+  /** The weight as one tensor, for the products on the backend (where nothing is packed). */
+  private readonly weight: tf.Tensor2D | undefined;
   /** Output columns. */
   readonly n: number;
 
@@ -34,28 +36,30 @@ export class StepWeight {
    * `transposed`: products with the weight's transpose [cols, rows]. `name` names the
    * packed weight in `buffers` (one per weight of a batch), or in `shared`, the packed
    * copy that data-parallel workers share (shared-panels.ts) at the version of the weights.
+   * `source` may be blocks of weights side by side, packed where they lie.
    */
   constructor(
-    private readonly weight: tf.Tensor2D,
+    source: PackSource,
     private readonly transposed: boolean,
     private readonly buffers: HostBuffers,
     name: string,
     shared?: { panels: SharedPanels; version: WeightsVersion },
   ) {
-    const [rows, cols] = weight.shape;
+    const [rows, cols] = sourceShape(source);
     const [k, n] = transposed ? [cols, rows] : [rows, cols];
     this.n = n;
-    if (!nativeKernelsAvailable()) return; // products on the backend: nothing to pack
-    this.packed = shared?.panels.packed(name, weight, transposed, shared.version) ?? nativePackPanels(weight, transposed, buffers.get(`packed ${name}`, packedLength(k, n)));
+    if (nativeKernelsAvailable()) this.packed = shared?.panels.packed(name, source, transposed, shared.version) ?? nativePackPanels(source, transposed, buffers.get(`packed ${name}`, packedLength(k, n)));
+    if (!this.packed) this.weight = source instanceof tf.Tensor ? source : sideBySideTensor(source); // products on the backend (the caller's scope disposes the copy)
   }
 
   /** x [rows, K] (host) times the weight: [rows, N], in buffer `name`. */
   times(x: Float32Array, rows: number, name: string): Float32Array {
     const out = this.buffers.get(name, rows * this.n);
     if (this.packed) return nativePanelMatMul(x, rows, this.packed, out);
-    const k = this.transposed ? this.weight.shape[1] : this.weight.shape[0];
+    const weight = this.weight!;
+    const k = this.transposed ? weight.shape[1] : weight.shape[0];
     const input = tf.tensor2d(x.subarray(0, rows * k), [rows, k]);
-    const product = tf.matMul(input, this.weight, false, this.transposed); // [rows, N]
+    const product = tf.matMul(input, weight, false, this.transposed); // [rows, N]
     copyValuesInto(product, out); // not through tf.tidy: it would walk every number of the array it returns
     tf.dispose([input, product]);
     return out;

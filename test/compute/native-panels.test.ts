@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 
 import { selectBackend } from '../../src/compute/backend';
-import { describeMatMul, nativeKernelsAvailable, nativePackPanels, nativePanelMatMul, nativeSumSlots, packedLength, useNativeKernels } from '../../src/compute/native-kernels';
+import { describeMatMul, nativeKernelsAvailable, nativePackPanels, nativePanelMatMul, nativeSumSlots, packedLength, sideBySideTensor, useNativeKernels } from '../../src/compute/native-kernels';
 import { StepWeight } from '../../src/model/step-products';
 import { sumSlots } from '../../src/train/data-parallel';
 
@@ -100,6 +100,28 @@ describe('packed-panel products (panels.c)', () => {
     useNativeKernels(true);
     weight.dispose();
     assertClose(results[0], results[1], 'native vs backend');
+  });
+
+  test('blocks of weights side by side pack where they lie, as their concatenation does', () => {
+    // Rows 3..9 of a [12, 32] weight beside rows 0..6 of a [7, 21] one: [7, 53]; then a first block of 20 columns (not whole panels: through a copy).
+    const left = tf.tensor2d(values(12 * 32, 11), [12, 32]);
+    const right = tf.tensor2d(values(7 * 21, 12), [7, 21]);
+    const odd = tf.tensor2d(values(7 * 20, 13), [7, 20]);
+    const x = values(5 * 7, 14);
+    for (const source of [
+      { rows: 7, blocks: [{ weight: left, firstRow: 3 }, { weight: right, firstRow: 0 }] },
+      { rows: 7, blocks: [{ weight: odd, firstRow: 0 }, { weight: right, firstRow: 0 }] },
+    ]) {
+      const whole = sideBySideTensor(source);
+      const n = whole.shape[1];
+      const fromBlocks = nativePackPanels(source, false, new Float32Array(packedLength(7, n)).fill(-1))!;
+      const fromWhole = nativePackPanels(whole, false, new Float32Array(packedLength(7, n)))!;
+      whole.dispose();
+      assert.deepEqual(fromBlocks.panels, fromWhole.panels, `blocks of ${source.blocks.map((b) => b.weight.shape[1]).join(' + ')} columns`);
+      assertClose(nativePanelMatMul(x, 5, fromBlocks, new Float32Array(5 * n)), nativePanelMatMul(x, 5, fromWhole, new Float32Array(5 * n)), 'product');
+    }
+    assert.throws(() => nativePackPanels({ rows: 7, blocks: [{ weight: left, firstRow: 6 }] }, false, new Float32Array(packedLength(7, 32))), { name: 'RangeError', message: /rows 6\.\.13 are not all in a weight of 12 rows/ });
+    tf.dispose([left, right, odd]);
   });
 });
 

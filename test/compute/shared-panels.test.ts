@@ -56,6 +56,28 @@ describe('SharedPanels', () => {
     tf.dispose([first, second]);
   });
 
+  test('prepack packs the weights no thread has packed and passes over one another thread is packing, without waiting', { timeout: 10_000 }, () => {
+    const panels = SharedPanels.create(4096);
+    const x = values(3 * 20, 6);
+    const first = tf.tensor2d(values(12 * 20, 7), [12, 20]);
+    const second = tf.tensor2d(values(12 * 20, 8), [12, 20]);
+    const v1 = { generation: panels.mintGeneration(), updates: 0 };
+    panels.prepack([{ key: 'a', weight: first, transposed: true }, { key: 'b', weight: second, transposed: true }], v1);
+    // Packed by prepack: `packed` at the same version takes the copy as it is (even given other values).
+    assert.deepEqual(nativePanelMatMul(x, 3, panels.packed('a', second, true, v1)!, new Float32Array(36)), privateProduct(first, x));
+    assert.deepEqual(nativePanelMatMul(x, 3, panels.packed('b', first, true, v1)!, new Float32Array(36)), privateProduct(second, x));
+    // Slot 'a' (the first) as another thread leaves it while it packs: state PACKING (header: lock, used, generations, then state first).
+    const header = new Int32Array(panels.buffer);
+    Atomics.store(header, 3, 1);
+    const v2 = { ...v1, updates: 1 };
+    panels.prepack([{ key: 'a', weight: second, transposed: true }, { key: 'b', weight: first, transposed: true }], v2); // would wait forever on 'a' if it waited
+    assert.equal(Atomics.load(header, 3), 1, "the other thread's slot is left to it");
+    Atomics.store(header, 3, 0); // that thread gives up (EMPTY)
+    assert.deepEqual(nativePanelMatMul(x, 3, panels.packed('b', second, true, v2)!, new Float32Array(36)), privateProduct(first, x), "'b' was packed at v2 by prepack");
+    assert.deepEqual(nativePanelMatMul(x, 3, panels.packed('a', second, true, v2)!, new Float32Array(36)), privateProduct(second, x), "'a' is packed when it is needed");
+    tf.dispose([first, second]);
+  });
+
   test('memory too small for a weight: undefined, and the caller packs on its own', () => {
     const weight = tf.tensor2d(values(12 * 20, 4), [12, 20]);
     const version = { generation: 1, updates: 0 };
