@@ -12,7 +12,6 @@
  *   config()          OpenBLAS's build description, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH ..."
  *   adamUpdate(...)   one weight's Adam update (adam.c)
  *   packPanels(...), panelMatMul(...)   products of a few rows with a weight packed once (panels.c)
- *   sumSlots(...)     the sum of data-parallel workers' gradients in shared memory (sums.c)
  *   attentionScores(...), attentionContext(...) and their backward passes   a time step's soft attention (attention.c)
  *
  * Offsets and sizes are checked against the heap's length before anything is written.
@@ -86,7 +85,6 @@ NAPI_MODULE_INIT() {
   if (!export_function(env, exports, "sgemmBatch", sgemm_batch) || !export_function(env, exports, "setThreads", set_threads) ||
       !export_function(env, exports, "config", blas_config) || !export_function(env, exports, "adamUpdate", adam_update) ||
       !export_function(env, exports, "packPanels", pack_panels) || !export_function(env, exports, "panelMatMul", panel_mat_mul) ||
-      !export_function(env, exports, "sumSlots", sum_slots) ||
       !export_function(env, exports, "attentionContext", attention_context) ||
       !export_function(env, exports, "attentionContextBackward", attention_context_backward) ||
       !export_function(env, exports, "attentionScores", attention_scores) ||

@@ -5,7 +5,7 @@
   "targets": [
     {
       "target_name": "heap_kernels",
-      "sources": ["addon.c", "matmul.c", "adam.c", "panels.c", "sums.c", "attention.c"],
+      "sources": ["addon.c", "matmul.c", "adam.c", "panels.c", "attention.c"],
       "cflags": ["-O3", "-fno-math-errno", "-Wall"],
       "libraries": ["-lopenblas"]
     }

@@ -1,5 +1,5 @@
 /*
- * Shared by the heap kernels (addon.c, matmul.c, adam.c, panels.c, sums.c, attention.c): reading a call's arguments.
+ * Shared by the heap kernels (addon.c, matmul.c, adam.c, panels.c, attention.c): reading a call's arguments.
  * Each reader throws a JavaScript error naming the kernel and returns false on bad input.
  */
 #ifndef HEAP_KERNELS_HEAP_H
@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/** A Float32Array (the wasm heap; a host array for panels.c and attention.c, shared memory for sums.c): its first float and its length in floats. */
+/** A Float32Array (the wasm heap; a host array for panels.c and attention.c, shared memory for adam.c): its first float and its length in floats. */
 typedef struct {
   float *data;
   int64_t length;
@@ -32,7 +32,6 @@ napi_value blas_config(napi_env env, napi_callback_info info);
 napi_value adam_update(napi_env env, napi_callback_info info);
 napi_value pack_panels(napi_env env, napi_callback_info info);
 napi_value panel_mat_mul(napi_env env, napi_callback_info info);
-napi_value sum_slots(napi_env env, napi_callback_info info);
 napi_value attention_context(napi_env env, napi_callback_info info);
 napi_value attention_context_backward(napi_env env, napi_callback_info info);
 napi_value attention_scores(napi_env env, napi_callback_info info);

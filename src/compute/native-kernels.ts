@@ -44,14 +44,13 @@ interface HeapKernelsAddon {
   setThreads(threads: number): void;
   config(): string;
   adamUpdate(
-    heap: Float32Array,
-    w: number,
-    m: number,
-    v: number,
-    out: number,
-    n: number,
+    w: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    out: Float32Array,
     gradients: Float32Array,
-    g: number,
+    slots: number,
+    stride: number,
     scale: number,
     limit: number,
     beta1: number,
@@ -63,7 +62,6 @@ interface HeapKernelsAddon {
   ): void;
   packPanels(source: Float32Array, rows: number, cols: number, transposed: boolean, panels: Float32Array): void;
   panelMatMul(x: Float32Array, m: number, k: number, panels: Float32Array, n: number, out: Float32Array): void;
-  sumSlots(shared: Float32Array, total: number, slots: number, from: number, to: number): void;
   attentionContext(dims: Int32Array, scores: Float32Array, features: Float32Array, hp: Float32Array, alpha: Float32Array, z: Float32Array, zg: Float32Array): void;
   attentionContextBackward(
     dims: Int32Array,
@@ -150,23 +148,56 @@ function heapOf(backend: BackendWasm, any: TensorInfo): Float32Array {
   return new Float32Array(heapBuffer(backend, any));
 }
 
+/** Adam's settings for one update (adam.ts): step = lr / (1 - b1^t), root2 = sqrt(1 - b2^t). */
+export interface AdamHyper {
+  beta1: number;
+  beta2: number;
+  step: number;
+  root2: number;
+  epsilon: number;
+}
+
 /**
- * One weight's Adam update on the heap (native/heap-kernels/adam.c) from its gradient, a
- * tensor or host values (the data-parallel sum in shared memory), clipped on the way
- * (clamp(scale g, -limit, limit)): the moments m and v in place, the new weight into a new
- * tensor, returned (undefined when `writeWeight` is false, a learning rate of 0). False when
- * the addon is missing: the caller runs tfjs ops then.
+ * The operands of one Adam update (native/heap-kernels/adam.c), float32 views wherever they
+ * lie: the weight's values `w` (n = w.length), its moments (updated in place), where the new
+ * values go (`out`; undefined: nowhere, a learning rate of 0), and the gradient, the sum of
+ * `slots` arrays `stride` floats apart from the start of `gradients`, added in slot order.
  */
-export function nativeAdamUpdate(
+export interface AdamOperands {
+  w: Float32Array;
+  m: Float32Array;
+  v: Float32Array;
+  out: Float32Array | undefined;
+  gradients: { values: Float32Array; slots: number; stride: number };
+}
+
+/**
+ * One Adam update, clipped on the way (clamp(scale g, -limit, limit)), in one native pass
+ * (native/heap-kernels/adam.c). False when the addon is missing: the caller runs tfjs ops then.
+ */
+export function nativeAdamUpdate(operands: AdamOperands, clip: { scale: number; limit: number }, hyper: AdamHyper): boolean {
+  const addon = load().addon;
+  if (!enabled || !addon) return false;
+  const { w, m, v, out, gradients } = operands;
+  const { beta1, beta2, step, root2, epsilon } = hyper;
+  addon.adamUpdate(w, m, v, out ?? w, gradients.values, gradients.slots, gradients.stride, clip.scale, clip.limit, beta1, beta2, step, root2, epsilon, out !== undefined);
+  return true;
+}
+
+/**
+ * One weight's Adam update on the wasm heap from its gradient, a tensor or host values: the
+ * moments (tensors) in place, the new weight into a new tensor, returned (undefined when
+ * `writeWeight` is false, a learning rate of 0). `{ done: false }` when the addon is missing.
+ */
+export function nativeAdamUpdateInHeap(
   backend: BackendWasm,
   tensors: { w: TensorInfo; m: TensorInfo; v: TensorInfo },
   gradient: TensorInfo | Float32Array,
   clip: { scale: number; limit: number },
-  hyper: { beta1: number; beta2: number; step: number; root2: number; epsilon: number },
+  hyper: AdamHyper,
   writeWeight: boolean,
 ): { done: false } | { done: true; weight: TensorInfo | undefined } {
-  const addon = load().addon;
-  if (!enabled || !addon) return { done: false };
+  if (!nativeKernelsAvailable()) return { done: false };
   const { w, m, v } = tensors;
   const n = sizeOf(w.shape);
   for (const [name, t] of Object.entries(tensors)) {
@@ -176,11 +207,11 @@ export function nativeAdamUpdate(
   if (onHost ? gradient.length !== n : gradient.dtype !== 'float32' || sizeOf(gradient.shape) !== n) {
     throw new Error(`adamUpdate: the gradient should be float32 with ${n} values like the weight, got ${onHost ? `${gradient.length} values` : `${gradient.dtype} ${JSON.stringify(gradient.shape)}`}`);
   }
-  const out = writeWeight ? backend.makeOutput(w.shape, 'float32') : undefined; // before the heap view: an allocation may grow (and replace) the heap
-  const at = (t: TensorInfo) => heapOffset(backend, t);
+  const out = writeWeight ? backend.makeOutput(w.shape, 'float32') : undefined; // before the heap views: an allocation may grow (and replace) the heap
   const heap = heapOf(backend, w);
-  const { beta1, beta2, step, root2, epsilon } = hyper;
-  addon.adamUpdate(heap, at(w), at(m), at(v), out ? at(out) : at(w), n, onHost ? gradient : heap, onHost ? 0 : at(gradient), clip.scale, clip.limit, beta1, beta2, step, root2, epsilon, writeWeight);
+  const view = (t: TensorInfo) => heap.subarray(heapOffset(backend, t), heapOffset(backend, t) + n);
+  const values = onHost ? gradient : view(gradient);
+  nativeAdamUpdate({ w: view(w), m: view(m), v: view(v), out: out && view(out), gradients: { values, slots: 1, stride: 0 } }, clip, hyper);
   return { done: true, weight: out };
 }
 
@@ -319,18 +350,6 @@ function hostValues(t: tf.Tensor, kernel: string): Float32Array {
 export function nativePanelMatMul(x: Float32Array, rows: number, weight: PackedWeight, out: Float32Array): Float32Array {
   load().addon!.panelMatMul(x, rows, weight.k, weight.panels, weight.n, out);
   return out.subarray(0, rows * weight.n);
-}
-
-/**
- * The sum row of shared [W + 1, total] (W gradient slots, then the sum) over the values
- * [from, to): slot 0 + slot 1 + … + slot (slots - 1), in that order (native/heap-kernels/sums.c).
- * False where the native kernels do not run: the caller sums in JavaScript then.
- */
-export function nativeSumSlots(shared: Float32Array, total: number, slots: number, from: number, to: number): boolean {
-  const addon = load().addon;
-  if (!enabled || !addon) return false;
-  addon.sumSlots(shared, total, slots, from, to);
-  return true;
 }
 
 /** The attention kernels' sizes: [P, A, D, G, B, row] (src/model/recurrence-kernels.ts names them). */

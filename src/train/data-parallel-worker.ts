@@ -2,8 +2,10 @@
  * The worker side of data-parallel training (data-parallel.ts): chooses the backend it is
  * told, builds its trainer from the recipe, then answers the group's messages in order:
  * 'state' (weights, optimiser state, counters), 'step' (forward and backward on its shard,
- * gradients into its slot of shared memory), 'reduce' (its share of the slots' sum), 'apply' (the same clip and update as every
- * other worker, from the summed gradients; answered once the sum is read), 'close'.
+ * gradients into its slot of shared memory), 'norm' (its part of the summed gradients' sum of
+ * squares, to clip by the global norm), 'update' (its share of the Adam update, from the
+ * slots summed, into the shared row of updated weights), 'take' (every share's new values,
+ * once all are written), 'close'.
  */
 import { parentPort, workerData } from 'worker_threads';
 
@@ -11,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import { selectBackend } from '../compute/backend';
 import { SharedPanels, sharePanels, type WeightsVersion } from '../compute/shared-panels';
-import { type FromWorker, readGradients, sumSlots, type ToWorker, type WorkerStart, writeGradients } from './data-parallel';
+import { type FromWorker, sharedRows, squaresOf, type ToWorker, type WorkerStart, writeGradients } from './data-parallel';
 import type { Trainer } from './trainer';
 
 async function main(): Promise<void> {
@@ -25,11 +27,11 @@ async function main(): Promise<void> {
     if (typeof factory !== 'function') throw new Error(`${start.recipe.module} exports no function ${JSON.stringify(start.recipe.exportName)}`);
     const trainer = (await factory(start.recipe.argument)) as Trainer;
     const layout = trainer.weightLayout();
-    let weightsVersion: WeightsVersion | undefined; // set by each 'state', counted by each 'apply'
+    let weightsVersion: WeightsVersion | undefined; // set by each 'state', counted by each update taken
     sharePanels(trainer.captioner.variables().values(), { panels: new SharedPanels(start.panels), version: () => weightsVersion });
     const total = layout.reduce((a, w) => a + w.size, 0);
-    const own = new Float32Array(start.shared, start.slot * total * 4, total);
-    const sum = new Float32Array(start.shared, (start.shared.byteLength / 4 / total - 1) * total * 4, total);
+    const rows = sharedRows(start.shared, total);
+    trainer.shareOptimiserState(rows.moments, false); // the group's one copy (its values come with 'state')
     // Messages are handled one at a time, in the order they were sent.
     let queue = Promise.resolve();
     port.on('message', (message: ToWorker) => {
@@ -44,21 +46,23 @@ async function main(): Promise<void> {
           return;
         case 'step': {
           const out = await trainer.shardGradients(message.rows, message, { ...(message.next ? { next: message.next } : {}), normalization: message.normalization });
-          const present = writeGradients(layout, out.grads, own);
+          const present = writeGradients(layout, out.grads, rows.slot(start.slot));
           tf.dispose([...out.grads.values()]);
           reply({ kind: 'done', present, loss: out.loss, crossEntropy: out.crossEntropy, attention: out.attention });
           return;
         }
-        case 'reduce':
-          sumSlots(start.shared, total, message.slots, message.from, message.to);
-          reply({ kind: 'reduced' });
+        case 'norm':
+          reply({ kind: 'normed', squares: squaresOf(rows.gradients(message.slots), layout, message.present, message) });
           return;
-        case 'apply':
+        case 'update':
           trainer.progress.learningRate = message.learningRate;
           trainer.progress.encoderLearningRate = message.encoderLearningRate;
-          trainer.applyGradients(readGradients(layout, sum, message.present));
+          trainer.applyGradientShare(rows.gradients(message.slots), message, message.present, rows.updated(message.update), message.clip);
+          reply({ kind: 'updated' });
+          return;
+        case 'take':
+          trainer.takeUpdatedWeights(rows.updated(message.update), message.present);
           if (weightsVersion) weightsVersion = { ...weightsVersion, updates: weightsVersion.updates + 1 };
-          reply({ kind: 'applied' });
           return;
         case 'close':
           trainer.dispose();

@@ -7,9 +7,15 @@
  *   rows of the step -> W shards (by caption length, dealt in turn, so the shards are alike)
  *   each: forward and backward on its shard, the loss divided by the whole batch's counts
  *         (loss.ts `normalization`), gradients written into its slot of shared memory
- *   each: its share of the values of the slots summed, in slot order, into the sum
- *         (= the whole batch's gradient)
- *   each: the same clip and Adam update from the sum, read where it lies -> the weights stay identical
+ *   each: the Adam update of its share of the weights' values (1/W of them, laid end to end):
+ *         the slots summed in slot order on the way (= the whole batch's gradient), clipped,
+ *         the moments (one copy, in shared memory) in place, the new values into a shared row
+ *   each: every share's new values taken from the row -> the weights stay identical
+ *
+ * Each thread updating a share, instead of every thread updating every weight, keeps the
+ * optimiser's memory traffic that of one update however many workers train (the moments are
+ * read and written once per step, not W times); clipping by the global norm first sums the
+ * threads' partial sums of squares.
  *
  * The recurrent weights' packed copy, which every time step of every shard reads, is shared
  * too (compute/shared-panels.ts): one copy in the cache the cores share instead of one per thread.
@@ -29,10 +35,11 @@ import { Worker } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs';
 
 import type { BackendKind } from '../compute/backend';
-import { nativeSumSlots } from '../compute/native-kernels';
+import type { GradientClip, GradientSlots } from '../compute/adam';
 import { SharedPanels, sharePanels, type WeightsVersion } from '../compute/shared-panels';
 import { copyValuesInto } from '../compute/tensor-values';
 import { rowLength } from '../data/encoded-captions';
+import { gradientClip } from './clip';
 import type { Trainer, TrainingSnapshot } from './trainer';
 
 /** How a worker thread builds its own trainer: `require(module)[exportName](argument)`, after its backend is chosen. */
@@ -48,8 +55,9 @@ export interface WorkerRecipe {
 export type ToWorker =
   | { kind: 'state'; snapshot: TrainingSnapshot; generation: number }
   | { kind: 'step'; rows: Int32Array; next: Int32Array | null; epoch: number; stepInEpoch: number; normalization: { tokens: number; captions: number } }
-  | { kind: 'reduce'; slots: number; from: number; to: number }
-  | { kind: 'apply'; present: boolean[]; learningRate: number; encoderLearningRate: number }
+  | { kind: 'norm'; slots: number; from: number; to: number; present: boolean[] }
+  | { kind: 'update'; update: number; slots: number; from: number; to: number; present: boolean[]; clip: GradientClip; learningRate: number; encoderLearningRate: number }
+  | { kind: 'take'; update: number; present: boolean[] }
   | { kind: 'close' };
 
 /** What a worker answers. */
@@ -57,8 +65,8 @@ export type FromWorker =
   | { kind: 'ready'; layout: { name: string; size: number }[] }
   | { kind: 'synced' }
   | { kind: 'done'; present: boolean[]; loss: number; crossEntropy: number; attention: number }
-  | { kind: 'reduced' }
-  | { kind: 'applied' }
+  | { kind: 'normed'; squares: number }
+  | { kind: 'updated' }
   | { kind: 'error'; message: string };
 
 /** What a worker is started with (worker_threads' workerData). */
@@ -67,7 +75,7 @@ export interface WorkerStart {
   backend: BackendKind;
   /** Its slot in the shared gradients (1..W-1; this thread is 0). */
   slot: number;
-  /** Float32 [W + 1, total]: W gradient slots, then the sum. */
+  /** Float32 [W + 4, total] (`sharedRows`): W gradient slots, updated weights (two rows), the moments m and v. */
   shared: SharedArrayBuffer;
   /** The recurrent weights packed once for all threads (compute/shared-panels.ts). */
   panels: SharedArrayBuffer;
@@ -199,42 +207,64 @@ export function writeGradients(layout: readonly { name: string; size: number }[]
   });
 }
 
-/**
- * Sums the first `slots` gradient slots (those of the workers that had a shard this step)
- * into the sum row of `shared` (Float32 [W + 1, total]) over the values [from, to): slot 0,
- * plus slot 1, … in slot order, the same order whichever thread sums which part. Each
- * thread of the group sums its part of every step's gradients; natively where the native
- * kernels run (the same float additions in the same order).
- */
-export function sumSlots(shared: SharedArrayBuffer, total: number, slots: number, from: number, to: number): void {
-  if (nativeSumSlots(new Float32Array(shared), total, slots, from, to)) return;
-  const rows = shared.byteLength / 4 / total; // W slots, then the sum
-  const sum = new Float32Array(shared, ((rows - 1) * total + from) * 4, to - from);
-  sum.set(new Float32Array(shared, from * 4, to - from));
-  for (let k = 1; k < slots; k++) {
-    const slot = new Float32Array(shared, (k * total + from) * 4, to - from);
-    for (let i = 0; i < slot.length; i++) sum[i] += slot[i];
-  }
+/** Rows of a group's shared memory besides the W gradient slots: two of updated weights, the moments m and v. */
+const EXTRA_ROWS = 4;
+
+/** A group's shared memory for W workers and weights of `total` values. */
+export function sharedMemory(workers: number, total: number): SharedArrayBuffer {
+  return new SharedArrayBuffer((workers + EXTRA_ROWS) * total * 4);
 }
 
-/** The summed gradients as views of the sum (no copies), for the weights some shard had one for. */
-export function readGradients(layout: readonly { name: string; size: number }[], sum: Float32Array, present: readonly boolean[]): Map<string, Float32Array> {
-  const grads = new Map<string, Float32Array>();
+/**
+ * The rows of a group's shared memory (Float32 [W + 4, total], each laid out as the weights):
+ * the W gradient slots (`gradients`, summed in slot order by the update), the updated weights
+ * of even and odd updates (written by each thread's share of an update, read by every thread
+ * before the update after next may write the row again), then the optimiser's moments [2, total].
+ */
+export function sharedRows(shared: SharedArrayBuffer, total: number): { gradients: (slots: number) => GradientSlots; slot: (k: number) => Float32Array; updated: (update: number) => Float32Array; moments: Float32Array } {
+  const workers = shared.byteLength / 4 / total - EXTRA_ROWS;
+  if (!Number.isInteger(workers) || workers < 1) throw new Error(`data-parallel shared memory of ${shared.byteLength} bytes is not [W + ${EXTRA_ROWS}, ${total}] floats`);
+  const row = (k: number, rows = 1) => new Float32Array(shared, k * total * 4, rows * total);
+  return {
+    gradients: (slots) => ({ values: row(0, slots), slots, total }),
+    slot: (k) => row(k),
+    updated: (update) => row(workers + (update % 2)),
+    moments: row(workers + 2, 2),
+  };
+}
+
+/** Thread k's share [from, to) of `total` values split among `threads` (thread 0: the group's own). */
+export function shareOf(total: number, threads: number, k: number): { from: number; to: number } {
+  const share = Math.ceil(total / threads);
+  return { from: Math.min(total, k * share), to: Math.min(total, (k + 1) * share) };
+}
+
+/** The sum of squares of the summed gradients (slot 0 + slot 1 + … in slot order) over [from, to), where `present`: a thread's part of the global norm. */
+export function squaresOf(gradients: GradientSlots, layout: readonly { size: number }[], present: readonly boolean[], range: { from: number; to: number }): number {
+  const { values, slots, total } = gradients;
+  let squares = 0;
   let offset = 0;
-  layout.forEach(({ name, size }, k) => {
-    if (present[k]) grads.set(name, sum.subarray(offset, offset + size));
+  layout.forEach(({ size }, k) => {
+    const [a, b] = [Math.max(range.from, offset), Math.min(range.to, offset + size)];
     offset += size;
+    if (!present[k]) return;
+    for (let i = a; i < b; i++) {
+      let g = values[i];
+      for (let s = 1; s < slots; s++) g = Math.fround(g + values[s * total + i]);
+      squares += g * g;
+    }
   });
-  return grads;
+  return squares;
 }
 
 export class DataParallelGroup {
   private readonly layout: { name: string; size: number }[];
   /** The version of the weights this thread holds, as all threads do; undefined after a restore until the next sync. */
   private weightsVersion: WeightsVersion | undefined;
-  private readonly slots: Float32Array[];
-  private readonly sum: Float32Array;
+  private readonly rows: ReturnType<typeof sharedRows>;
   private readonly total: number;
+  /** Updates applied by the group (which row of updated weights the next one writes). */
+  private updates = 0;
 
   private constructor(
     private readonly trainer: Trainer,
@@ -243,9 +273,8 @@ export class DataParallelGroup {
     private readonly panels: SharedPanels,
   ) {
     this.layout = trainer.weightLayout();
-    const total = (this.total = this.layout.reduce((a, w) => a + w.size, 0));
-    this.slots = Array.from({ length: workers.length + 1 }, (_, k) => new Float32Array(shared, k * total * 4, total));
-    this.sum = new Float32Array(shared, (workers.length + 1) * total * 4, total);
+    this.total = this.layout.reduce((a, w) => a + w.size, 0);
+    this.rows = sharedRows(shared, this.total);
   }
 
   /** Workers in all, this thread included. */
@@ -258,7 +287,7 @@ export class DataParallelGroup {
     const backend = workerBackend();
     const layout = trainer.weightLayout();
     const total = layout.reduce((a, w) => a + w.size, 0);
-    const shared = new SharedArrayBuffer((workers + 1) * total * 4);
+    const shared = sharedMemory(workers, total);
     const panels = SharedPanels.create(2 * total + 65536); // the packed weights are at most about twice the weights (untouched memory costs nothing)
     const entry = path.join(__dirname, 'data-parallel-worker.ts');
     const boot = `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(entry)});`;
@@ -274,6 +303,7 @@ export class DataParallelGroup {
         const { layout: theirs } = await handle.next('ready');
         if (JSON.stringify(theirs) !== expected) throw new Error(`data-parallel worker built a different model: weights ${JSON.stringify(theirs.map((w) => w.name))}, expected ${JSON.stringify(layout.map((w) => w.name))}`);
       }
+      trainer.shareOptimiserState(group.rows.moments, true); // one copy of the moments for all threads: this trainer's
       await group.syncState();
     } catch (error) {
       await group.close();
@@ -308,7 +338,7 @@ export class DataParallelGroup {
       this.workers[k].post({ kind: 'step', rows: shard, next: nextShards[k + 1] ?? null, epoch: step.epoch, stepInEpoch: step.stepInEpoch, normalization });
     });
     const own = await this.trainer.shardGradients(shards[0], step, { next: nextShards[0], normalization });
-    let present = writeGradients(this.layout, own.grads, this.slots[0]);
+    let present = writeGradients(this.layout, own.grads, this.rows.slot(0));
     tf.dispose([...own.grads.values()]);
     const totals = { loss: own.loss, crossEntropy: own.crossEntropy, attention: own.attention, inputWaitSeconds: own.inputWaitSeconds };
     for (let k = 0; k < shards.length - 1; k++) {
@@ -318,24 +348,37 @@ export class DataParallelGroup {
       totals.attention += done.attention;
       present = present.map((p, i) => p || done.present[i]);
     }
-    // The sum, in slot order, each thread summing its share of the values.
-    const share = Math.ceil(this.total / this.size);
     const slots = shards.length; // a batch smaller than the group leaves some workers (and their slots) out
-    this.workers.forEach((handle, k) => handle.post({ kind: 'reduce', slots, from: Math.min(this.total, (k + 1) * share), to: Math.min(this.total, (k + 2) * share) }));
-    sumSlots(this.shared, this.total, slots, 0, Math.min(this.total, share));
-    for (const handle of this.workers) await handle.next('reduced');
+    const gradients = this.rows.gradients(slots);
+    const range = (k: number) => shareOf(this.total, this.size, k); // thread k's share of the values (this thread: 0)
+    const clip = await this.clip(gradients, present, range);
     const { learningRate, encoderLearningRate } = this.trainer.progress;
-    for (const handle of this.workers) handle.post({ kind: 'apply', present, learningRate, encoderLearningRate });
-    this.trainer.applyGradients(readGradients(this.layout, this.sum, present));
+    const update = this.updates;
+    const updated = this.rows.updated(update);
+    this.workers.forEach((handle, k) => handle.post({ kind: 'update', update, slots, ...range(k + 1), present, clip, learningRate, encoderLearningRate }));
+    this.trainer.applyGradientShare(gradients, range(0), present, updated, clip);
+    for (const handle of this.workers) await handle.next('updated'); // every share written (and every worker has read the slots)
+    for (const handle of this.workers) handle.post({ kind: 'take', update, present }); // the row is not written again before the update after next
+    this.trainer.takeUpdatedWeights(updated, present);
+    this.updates += 1;
     if (this.weightsVersion) this.weightsVersion = { ...this.weightsVersion, updates: this.weightsVersion.updates + 1 };
-    // Every worker has read the sum before the next step may overwrite it (a worker without a shard sends no 'done' first).
-    for (const handle of this.workers) await handle.next('applied');
     return totals;
+  }
+
+  /** This step's clip (train.clip); by the global norm, from every thread's part of the sum of squares. */
+  private async clip(gradients: GradientSlots, present: boolean[], range: (k: number) => { from: number; to: number }): Promise<GradientClip> {
+    const setting = this.trainer.clipSetting;
+    if (setting.mode !== 'norm') return gradientClip(setting, () => NaN); // no norm needed
+    this.workers.forEach((handle, k) => handle.post({ kind: 'norm', slots: gradients.slots, ...range(k + 1), present }));
+    let squares = squaresOf(gradients, this.layout, present, range(0));
+    for (const handle of this.workers) squares += (await handle.next('normed')).squares;
+    return gradientClip(setting, () => Math.sqrt(squares));
   }
 
   /** Stops the workers. */
   async close(): Promise<void> {
     sharePanels(this.trainer.captioner.variables().values(), null);
+    this.trainer.shareOptimiserState(null);
     for (const handle of this.workers) {
       try {
         handle.post({ kind: 'close' });

@@ -25,13 +25,13 @@ import { createRng } from '../common/random';
 import type { EncodedCaptions } from '../data/encoded-captions';
 import { type ImageInputs, inputTensor } from '../encoders/inputs';
 import { type Captioner, teacherBatch } from '../model/captioner';
-import { Adam, type AdamState, type Gradient, type GradientClip, NO_CLIP } from '../compute/adam';
+import { Adam, type AdamState, type Gradient, type GradientClip, type GradientSlots } from '../compute/adam';
 import { planImageBatches } from './batches';
 import type { TrainConfig } from '../config';
+import { type ClipSetting, globalNorm, gradientClip } from './clip';
 import { DataParallelGroup, type WorkerRecipe } from './data-parallel';
 import { captionLoss, type TeacherForcingImplementation } from './loss';
 import { readWeights, writeWeights } from './trainer-state';
-import { CLIP_MODES } from '../config';
 
 
 /**
@@ -244,10 +244,40 @@ export class Trainer {
 
   /** One Adam update at the current learning rates from gradients (tensors are freed here, host values are the caller's), clipped as train.clip says. */
   applyGradients(grads: ReadonlyMap<string, Gradient>): void {
-    const encoderRate = this.progress.encoderLearningRate;
-    const rate = this.progress.learningRate;
-    this.adam.apply(grads, (name) => (name.startsWith('encoder.') ? encoderRate : rate), this.clipOf(grads));
+    this.adam.apply(grads, this.learningRateOf(), gradientClip(this.options.clip, () => globalNorm(grads)));
     tf.dispose([...grads.values()].filter((g): g is tf.Tensor => g instanceof tf.Tensor));
+  }
+
+  /**
+   * For data-parallel workers (data-parallel.ts): the optimiser's moments in shared memory
+   * ([2, total], laid out as weightLayout; null: back in this trainer), its own copied there when `copy`; then
+   * `applyGradientShare` updates this thread's share of the weights' values from the workers'
+   * gradient slots into `updated`, and `takeUpdatedWeights` takes every share's new values.
+   */
+  shareOptimiserState(moments: Float32Array | null, copy = false): void {
+    if (moments) this.adam.shareMoments(moments, this.weightLayout(), copy);
+    else this.adam.unshareMoments(); // the group stopped: the moments are this trainer's own again
+  }
+
+  /** This thread's share [from, to) of one Adam update at the current learning rates (see shareOptimiserState). */
+  applyGradientShare(gradients: GradientSlots, range: { from: number; to: number }, present: readonly boolean[], updated: Float32Array, clip: GradientClip): void {
+    this.adam.applyShare(gradients, range, present, updated, this.learningRateOf(), clip);
+  }
+
+  /** Takes the new values of the weights every share updated (see shareOptimiserState). */
+  takeUpdatedWeights(updated: Float32Array, present: readonly boolean[]): void {
+    this.adam.takeUpdatedWeights(updated, present, this.learningRateOf());
+  }
+
+  /** How gradients are clipped (train.clip). */
+  get clipSetting(): ClipSetting {
+    return this.options.clip;
+  }
+
+  /** Each weight's learning rate now: the encoder's own rate for encoder weights. */
+  private learningRateOf(): (name: string) => number {
+    const { learningRate, encoderLearningRate } = this.progress;
+    return (name) => (name.startsWith('encoder.') ? encoderLearningRate : learningRate);
   }
 
   /** The weights in a fixed order with their sizes: how workers lay out gradients in shared memory. */
@@ -266,26 +296,6 @@ export class Trainer {
     }
     this.restoredSinceSync = false;
     return this.group;
-  }
-
-  /** How this step's gradients are clipped (train.clip): by value, or scaled down to the global norm's limit. */
-  private clipOf(grads: ReadonlyMap<string, Gradient>): GradientClip {
-    const { mode, value } = this.options.clip;
-    switch (mode) {
-      case 'none':
-        return NO_CLIP;
-      case 'value':
-        return { scale: 1, limit: value };
-      case 'norm': {
-        const squares = (g: Gradient) => (g instanceof tf.Tensor ? g : tf.tensor1d(g)).square().sum();
-        const norm = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map(squares))).dataSync()[0]);
-        return { scale: norm > value ? value / norm : 1, limit: Infinity };
-      }
-      default: {
-        const never: never = mode;
-        throw new Error(`clip mode ${JSON.stringify(never)}; use one of ${CLIP_MODES.join(', ')}`);
-      }
-    }
   }
 
   /** Trains the next epoch (number progress.epoch) and returns its record. */
@@ -356,8 +366,8 @@ export class Trainer {
 
   /** Frees the optimiser state and stops the workers. */
   dispose(): void {
-    this.adam.dispose();
-    void this.group?.close();
+    void this.group?.close(); // gives the optimiser its moments back at once (before its first await), then stops the threads
     this.group = null;
+    this.adam.dispose();
   }
 }

@@ -265,3 +265,81 @@ for (const implementation of ['native kernel on the wasm heap', 'tfjs ops'] as c
     });
   });
 }
+
+// Data-parallel workers' shared optimiser (src/train/data-parallel.ts): shares of one update, each
+// from the gradient slots summed in slot order, against one whole update from the summed gradients.
+for (const implementation of ['native kernel', 'tfjs ops'] as const) {
+  describe(`Adam with shared moments, updated by shares, ${implementation}`, () => {
+    let previous = true;
+    before(() => {
+      previous = setWasmSpeedups(implementation === 'native kernel');
+      if (implementation === 'native kernel') assert.ok(nativeKernelsAvailable(), describeMatMul());
+    });
+    after(() => {
+      setWasmSpeedups(previous);
+    });
+
+    // Three weights laid end to end (4 + 5 + 3 values); two shares split the middle one.
+    const initial = { a: [0.5, -1, 2, 0.25], b: [0.1, 0.2, -0.3, 0.4, -0.5], c: [1, -2, 3] };
+    const layout = Object.entries(initial).map(([name, w]) => ({ name, size: w.length }));
+    const total = 12;
+    const offsets = [0, 4, 9];
+    const shares = [
+      { from: 0, to: 6 },
+      { from: 6, to: 12 },
+    ];
+    /** Three gradient slots [3, total] for step s, and their sum in slot order (float32). */
+    function slotsOf(s: number): { values: Float32Array; sum: Float32Array } {
+      const values = Float32Array.from({ length: 3 * total }, (_, i) => Math.sin(7 * i + s) * (i % 5 === 0 ? 3 : 0.4));
+      const sum = values.slice(0, total);
+      for (let k = 1; k < 3; k++) for (let i = 0; i < total; i++) sum[i] += values[k * total + i];
+      return { values, sum };
+    }
+    const lr = (name: string) => (name === 'c' ? 0 : 0.01); // c: lr 0, its moments advance and it stays as it is
+    const clip = { scale: 0.8, limit: 0.5 };
+    const present = [true, true, false]; // c: no gradient this step (not updated at all) ...
+
+    test('shares of two threads give the update of the summed gradients, bit for bit, and the state it leaves', () => {
+      const whole = optimiser(initial);
+      const threads = [optimiser(initial), optimiser(initial)]; // two workers' optimisers over one shared memory
+      const moments = new Float32Array(2 * total);
+      threads.forEach((thread, k) => thread.adam.shareMoments(moments, layout, k === 0));
+      assert.throws(() => threads[0].adam.apply(new Map(), lr), /moments are shared/);
+      for (let s = 0; s < 3; s++) {
+        const { values, sum } = slotsOf(s);
+        const which = s === 2 ? [true, true, true] : present; // ... until the last step
+        const gradients = new Map(layout.flatMap(({ name, size }, k) => (which[k] ? [[name, sum.slice(offsets[k], offsets[k] + size)] as const] : [])));
+        whole.adam.apply(gradients, lr, clip);
+        const updated = new Float32Array(total).fill(NaN);
+        threads.forEach((thread, k) => thread.adam.applyShare({ values, slots: 3, total }, shares[k], which, updated, lr, clip));
+        for (const thread of threads) thread.adam.takeUpdatedWeights(updated, which, lr);
+      }
+      for (const thread of threads) {
+        for (const name of Object.keys(initial)) assert.deepEqual(thread.read(name), whole.read(name), `weight ${name}`);
+        assert.deepEqual(thread.adam.getState(), whole.adam.getState(), 'step count and moments');
+      }
+      assert.deepEqual(threads[1].read('c'), initial.c.map(Math.fround), 'lr 0: c unchanged');
+      assert.deepEqual(Array.from(moments.subarray(4, 9)), Array.from(whole.adam.getState().m.get('b')!), "b's first moment lies in the shared memory");
+      whole.dispose();
+      for (const thread of threads) thread.dispose();
+    });
+
+    test('setState writes the shared moments; a state that does not fit is refused before anything is written', () => {
+      const first = optimiser(initial);
+      first.apply({ a: [1, 2, 3, 4], b: [1, 1, 1, 1, 1], c: [2, 2, 2] }, () => 0.01);
+      const state = first.adam.getState();
+      const other = optimiser(initial);
+      const moments = new Float32Array(2 * total);
+      other.adam.shareMoments(moments, layout, false);
+      other.adam.setState(state);
+      assert.deepEqual(other.adam.getState(), state);
+      const before = Float32Array.from(moments);
+      const broken = { ...state, v: new Map([...state.v].map(([k, x]) => [k, k === 'c' ? x.subarray(1) : x])) };
+      assert.throws(() => other.adam.setState(broken), /v of "c" has 2 values, the weight 3/);
+      assert.deepEqual(moments, before, 'nothing written');
+      assert.throws(() => other.adam.shareMoments(new Float32Array(2 * total - 1), layout, false), /23 floats for the moments of 12 values/);
+      first.dispose();
+      other.dispose();
+    });
+  });
+}

@@ -1,14 +1,12 @@
-// The native kernels that work on host arrays (native/heap-kernels/panels.c and sums.c):
-// products of a few rows with a weight packed once, against the cpu backend's matMul, and the
-// data-parallel sum of gradient slots, against the same sum in JavaScript.
+// The native kernels that work on host arrays (native/heap-kernels/panels.c): products of a few
+// rows with a weight packed once, against the cpu backend's matMul.
 import { strict as assert } from 'node:assert';
 import { after, before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 
 import { selectBackend } from '../../src/compute/backend';
-import { describeMatMul, nativeKernelsAvailable, nativePackPanels, nativePanelMatMul, nativeSumSlots, packedLength, sideBySideTensor, useNativeKernels } from '../../src/compute/native-kernels';
+import { describeMatMul, nativeKernelsAvailable, nativePackPanels, nativePanelMatMul, packedLength, sideBySideTensor, useNativeKernels } from '../../src/compute/native-kernels';
 import { StepWeight } from '../../src/model/step-products';
-import { sumSlots } from '../../src/train/data-parallel';
 
 /** Deterministic values in [-1, 1). */
 function values(n: number, seed: number): Float32Array {
@@ -122,31 +120,5 @@ describe('packed-panel products (panels.c)', () => {
     }
     assert.throws(() => nativePackPanels({ rows: 7, blocks: [{ weight: left, firstRow: 6 }] }, false, new Float32Array(packedLength(7, 32))), { name: 'RangeError', message: /rows 6\.\.13 are not all in a weight of 12 rows/ });
     tf.dispose([left, right, odd]);
-  });
-});
-
-describe('the sum of gradient slots (sums.c)', () => {
-  test('sums the first slots in slot order over a range, as the JavaScript loop does, bit for bit', () => {
-    const total = 1000;
-    const make = () => {
-      const shared = new SharedArrayBuffer((4 + 1) * total * 4); // 4 slots, then the sum
-      new Float32Array(shared).set(values(5 * total, 9));
-      return shared;
-    };
-    const [native, script] = [make(), make()];
-    assert.ok(nativeSumSlots(new Float32Array(native), total, 3, 100, 900));
-    useNativeKernels(false);
-    sumSlots(script, total, 3, 100, 900);
-    useNativeKernels(true);
-    assert.deepEqual(new Float32Array(native), new Float32Array(script)); // the sum row's other values untouched in both
-    const sum = new Float32Array(native, 4 * total * 4, total);
-    const slot = (k: number) => new Float32Array(native, k * total * 4, total);
-    assert.equal(sum[500], Math.fround(Math.fround(slot(0)[500] + slot(1)[500]) + slot(2)[500]));
-  });
-
-  test('a range or slot count outside the shared array is a RangeError', () => {
-    const shared = new Float32Array(new SharedArrayBuffer(3 * 10 * 4)); // 2 slots and the sum
-    assert.throws(() => nativeSumSlots(shared, 10, 3, 0, 10), { name: 'RangeError', message: /sumSlots/ });
-    assert.throws(() => nativeSumSlots(shared, 10, 2, 5, 11), { name: 'RangeError', message: /sumSlots/ });
   });
 });

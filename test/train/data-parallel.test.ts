@@ -107,6 +107,23 @@ describe('data-parallel training', () => {
     }
   });
 
+  test('more workers than rows: a worker without a shard still updates its share and takes the new weights; the snapshot holds every share of the optimiser state', async () => {
+    const recipe: TinyRecipe = { ...CASES[0].recipe, options: { batchSize: 3 } }; // 3 rows a step for 4 threads
+    const one = trainer(recipe, 1);
+    const four = trainer(recipe, 4);
+    try {
+      assertClose('loss', await steps(four, 0, 6), await steps(one, 0, 6), 1e-4);
+      assertSameWeights(one, four, 1e-4);
+      const [a, b] = [one.snapshot().adam, four.snapshot().adam];
+      assert.equal(b.step, a.step);
+      for (const which of ['m', 'v'] as const) {
+        for (const [name, values] of a[which]) assertClose(`${which} of ${name}`, Array.from(b[which].get(name)!), Array.from(values), 1e-5);
+      }
+    } finally {
+      dispose(one, four);
+    }
+  });
+
   test('shards are alike: sorted by caption length and dealt in turn, none empty', () => {
     const lengths = [9, 3, 7, 5, 8, 4];
     const shards = splitRows(Int32Array.from([0, 1, 2, 3, 4, 5]), (r) => lengths[r], 2);
