@@ -11,7 +11,8 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { Adam } from '../src/compute/adam';
-import { describeMatMul, nativeKernelsAvailable, nativePackPanels, nativePanelMatMul, packedLength, useNativeKernels } from '../src/compute/native-kernels';
+import { describeMatMul, nativeKernelsAvailable, useNativeKernels } from '../src/compute/native-kernels';
+import { nativePackPanels, nativePanelMatMul, packedLength } from '../src/compute/native-panels';
 import { sizeOf } from '../src/compute/wasm-kernel-util';
 import { type BenchResult, median, seededValues, since } from './timing';
 

@@ -1,7 +1,8 @@
 /**
  * Native kernels on the wasm backend's heap, where their addon is built: matrix products on
- * OpenBLAS, the Adam update, products of a few host rows with a weight packed once, the sum
- * of data-parallel workers' gradients, and a time step's soft attention after its scores.
+ * OpenBLAS, the Adam update (of a weight, or of a data-parallel thread's share summed from the
+ * workers' gradient slots) and a time step's soft attention after its scores; products of a
+ * few host rows with a weight packed once are in native-panels.ts.
  *
  * tfjs's wasm backend runs its matMul in XNNPACK compiled to wasm: about 27-30 GFLOP/s on
  * one core of this machine, where native OpenBLAS reaches about 58-97 (bench/README.md, issue
@@ -13,9 +14,8 @@
  * backend's details in every run's environment.json.
  *
  * wasm-kernel-patches.ts calls {@link nativeBatchMatMul} from the `BatchMatMul` kernel,
- * adam.ts {@link nativeAdamUpdate}, src/model/step-products.ts {@link nativePackPanels} and
- * {@link nativePanelMatMul}, src/train/data-parallel.ts {@link nativeSumSlots},
- * src/model/recurrence-kernels.ts and attention-scores.ts the attention kernels; test/compute/wasm-training.test.ts, native-panels.test.ts and
+ * adam.ts {@link nativeAdamUpdate}, src/model/recurrence-kernels.ts and attention-scores.ts
+ * the attention kernels; test/compute/wasm-training.test.ts, recurrence-kernels.test.ts and
  * adam.test.ts check them against the cpu backend and scalar maths.
  */
 import * as path from 'path';
@@ -25,8 +25,8 @@ import * as tf from '@tensorflow/tfjs';
 
 import { heapBuffer, heapByteOffset, sizeOf, type TensorInfo } from './wasm-kernel-util';
 
-/** The addon's functions (native/heap-kernels: matmul.c, adam.c). */
-interface HeapKernelsAddon {
+/** The addon's functions (native/heap-kernels: matmul.c, adam.c, panels.c, attention.c). */
+export interface HeapKernelsAddon {
   sgemmBatch(
     heap: Float32Array,
     batch: number,
@@ -116,6 +116,11 @@ function load(env: NodeJS.ProcessEnv = process.env): Loaded {
 }
 
 let enabled = true;
+
+/** The addon, where the native kernels run in this thread (native-panels.ts's kernels call it). */
+export function enabledAddon(): HeapKernelsAddon | undefined {
+  return enabled ? load().addon : undefined;
+}
 
 /** Whether the native kernels run in this thread. */
 export function nativeKernelsAvailable(): boolean {
@@ -262,94 +267,6 @@ export function nativeBatchMatMul(backend: BackendWasm, a: TensorInfo, b: Tensor
     transposeB,
   );
   return out;
-}
-
-/** Columns per panel of a packed weight (native/heap-kernels/panels.c). */
-const PANEL = 16;
-
-/** A weight B [k, n] packed for {@link nativePanelMatMul}: its columns 16 at a time, [ceil(n / 16), k, 16]. */
-export interface PackedWeight {
-  k: number;
-  n: number;
-  panels: Float32Array;
-}
-
-/** Floats that a weight B [k, n] takes packed. */
-export function packedLength(k: number, n: number): number {
-  return Math.ceil(n / PANEL) * PANEL * k;
-}
-
-/**
- * A weight [rows, Σ cols] given as row ranges of tensors side by side (rows `firstRow`.. of
- * each), packed where they lie: no concatenated copy is made (the LSTM's recurrent rows of
- * W_rec beside W_hp, src/model/fused-recurrence.ts).
- */
-export interface SideBySide {
-  rows: number;
-  blocks: readonly { weight: tf.Tensor2D; firstRow: number }[];
-}
-
-/** What {@link nativePackPanels} packs: a weight, or blocks of weights side by side. */
-export type PackSource = tf.Tensor2D | SideBySide;
-
-/** [rows, cols] of a weight to pack. */
-export function sourceShape(source: PackSource): [number, number] {
-  if (source instanceof tf.Tensor) return source.shape;
-  return [source.rows, source.blocks.reduce((cols, b) => cols + b.weight.shape[1], 0)];
-}
-
-/** The blocks side by side as one tensor (a copy; for the products on the backend). */
-export function sideBySideTensor(source: SideBySide): tf.Tensor2D {
-  return tf.tidy(() => tf.concat(source.blocks.map((b) => b.weight.slice([b.firstRow, 0], [source.rows, b.weight.shape[1]])), 1) as tf.Tensor2D);
-}
-
-/**
- * Packs weight [rows, cols] (transposed: its transpose [cols, rows]) as the right operand of
- * {@link nativePanelMatMul}, into `panels` (at least {@link packedLength} floats, reused from
- * batch to batch by the caller). Blocks side by side (not transposed) pack one by one, each
- * into the panels of its columns, where every block but the last fills whole panels (else
- * through a concatenated copy). Undefined where the native kernels do not run.
- */
-export function nativePackPanels(source: PackSource, transposed: boolean, panels: Float32Array): PackedWeight | undefined {
-  const addon = load().addon;
-  if (!enabled || !addon) return undefined;
-  const [rows, cols] = sourceShape(source);
-  const [k, n] = transposed ? [cols, rows] : [rows, cols];
-  if (source instanceof tf.Tensor) {
-    addon.packPanels(hostValues(source, 'packPanels'), rows, cols, transposed, panels);
-    return { k, n, panels };
-  }
-  const aligned = source.blocks.every((b, i) => i === source.blocks.length - 1 || b.weight.shape[1] % PANEL === 0);
-  if (transposed || !aligned) {
-    const whole = sideBySideTensor(source);
-    try {
-      return nativePackPanels(whole, transposed, panels);
-    } finally {
-      whole.dispose();
-    }
-  }
-  if (panels.length < packedLength(k, n)) throw new RangeError(`packPanels: panels holds ${panels.length} floats, needs ${packedLength(k, n)}`);
-  let column = 0;
-  for (const { weight, firstRow } of source.blocks) {
-    const [weightRows, width] = weight.shape;
-    if (!Number.isInteger(firstRow) || firstRow < 0 || firstRow + rows > weightRows) throw new RangeError(`packPanels: rows ${firstRow}..${firstRow + rows} are not all in a weight of ${weightRows} rows`);
-    const values = hostValues(weight, 'packPanels').subarray(firstRow * width, (firstRow + rows) * width);
-    addon.packPanels(values, rows, width, false, panels.subarray(column * rows)); // the panels of columns column.. start at column x rows
-    column += width;
-  }
-  return { k, n, panels };
-}
-
-/** A float32 tensor's values for a native call: a view of the wasm heap (used at once), else a copy. */
-function hostValues(t: tf.Tensor, kernel: string): Float32Array {
-  if (t.dtype !== 'float32') throw new Error(`${kernel}: expected a float32 weight, got ${t.dtype}`);
-  return tf.getBackend() === 'wasm' ? ((tf.backend() as BackendWasm).typedArrayFromHeap(t) as Float32Array) : (t.dataSync() as Float32Array);
-}
-
-/** out [rows, n] = x [rows, k] B [k, n] for host arrays x and out and a weight packed by {@link nativePackPanels}; returns out's first rows x n floats. */
-export function nativePanelMatMul(x: Float32Array, rows: number, weight: PackedWeight, out: Float32Array): Float32Array {
-  load().addon!.panelMatMul(x, rows, weight.k, weight.panels, weight.n, out);
-  return out.subarray(0, rows * weight.n);
 }
 
 /** The attention kernels' sizes: [P, A, D, G, B, row] (src/model/recurrence-kernels.ts names them). */

@@ -25,7 +25,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 
-import { nativePackPanels, packedLength, type PackedWeight, type PackSource, sourceShape } from './native-kernels';
+import { nativePackPanels, packedLength, type PackedWeight, type PackSource, sourceShape } from './native-panels';
 
 const SLOTS = 16;
 const KEY_INTS = 16; // a key of up to 64 bytes

@@ -15,7 +15,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-import { nativeKernelsAvailable, nativePackPanels, nativePanelMatMul, packedLength, type PackedWeight, type PackSource, sideBySideTensor, sourceShape } from '../compute/native-kernels';
+import { nativeKernelsAvailable } from '../compute/native-kernels';
+import { nativePackPanels, nativePanelMatMul, packedLength, type PackedWeight, type PackSource, sideBySideTensor, sourceShape } from '../compute/native-panels';
 import type { SharedPanels, WeightsVersion } from '../compute/shared-panels';
 import { copyValuesInto } from '../compute/tensor-values';
 

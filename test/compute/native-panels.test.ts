@@ -5,7 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 
 import { selectBackend } from '../../src/compute/backend';
-import { describeMatMul, nativeKernelsAvailable, nativePackPanels, nativePanelMatMul, packedLength, sideBySideTensor, useNativeKernels } from '../../src/compute/native-kernels';
+import { describeMatMul, nativeKernelsAvailable, useNativeKernels } from '../../src/compute/native-kernels';
+import { nativePackPanels, nativePanelMatMul, packedLength, sideBySideTensor } from '../../src/compute/native-panels';
 import { StepWeight } from '../../src/model/step-products';
 
 /** Deterministic values in [-1, 1). */

@@ -7,7 +7,8 @@ import { before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 
 import { selectBackend } from '../../src/compute/backend';
-import { nativeKernelsAvailable, nativePackPanels, nativePanelMatMul, packedLength } from '../../src/compute/native-kernels';
+import { nativeKernelsAvailable } from '../../src/compute/native-kernels';
+import { nativePackPanels, nativePanelMatMul, packedLength } from '../../src/compute/native-panels';
 import { SharedPanels, sharedPanelsOf, sharePanels } from '../../src/compute/shared-panels';
 
 function values(n: number, seed: number): Float32Array {
