@@ -5,6 +5,8 @@
 #   - Chromium (to render figures as PNG/SVG),
 #   - OpenBLAS's headers and library (libopenblas-dev: the wasm backend's matrix products run
 #     on it through the native/heap-kernels addon, two to three and a half times XNNPACK's speed here),
+#   - Slurm's daemons and clients and munge (slurm-wlm, munge: the sweep test starts a
+#     one-node cluster with scripts/slurm-cluster.sh; a user's real cluster needs none of it here),
 #     all from Debian/Ubuntu packages when apt-get is available, else it says what to install;
 #   - the npm packages (npm ci) when node_modules is missing or older than package-lock.json;
 #   - the native/heap-kernels addon (npm run build:native) when it is missing or older than
@@ -37,6 +39,15 @@ if ! has_openblas; then
     missing+=(libopenblas-dev)
   else
     echo "setup: OpenBLAS (with cblas.h) not found: the wasm backend will use its own, slower kernels" >&2
+  fi
+fi
+
+# Slurm (the sweep test's cluster): asked of apt where there is apt, else only named.
+if ! command -v slurmctld >/dev/null 2>&1 || ! command -v munged >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    missing+=(slurm-wlm munge)
+  else
+    echo "setup: Slurm (slurmctld, slurmd, munged) not found: test/sweeps/slurm.test.ts needs them" >&2
   fi
 fi
 

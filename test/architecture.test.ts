@@ -10,7 +10,7 @@ import { test } from 'node:test';
 const SRC = path.join(__dirname, '..', 'src');
 
 /** The layers, first to last; a sub-folder (data/scenes, embeddings/bert) belongs to its parent's layer. */
-const LAYERS = ['common', 'compute', 'tracking', 'config', 'data', 'metrics', 'encoders', 'embeddings', 'model', 'train', 'analysis', 'viz', 'report', 'notebooks', 'cli', '(index)'];
+const LAYERS = ['common', 'compute', 'tracking', 'config', 'data', 'metrics', 'encoders', 'embeddings', 'model', 'train', 'sweeps', 'analysis', 'viz', 'report', 'notebooks', 'cli', '(index)'];
 
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

@@ -18,6 +18,7 @@ import { notebooksCommand } from './notebooks';
 import { reportCommand } from './report';
 import { runsCommand } from './runs';
 import { scoreCommand } from './score';
+import { sweepCommand } from './sweep';
 import { evalCommand, trainCommand } from './train';
 import { benchCommand } from './bench';
 
@@ -28,7 +29,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  for (const command of [envCommand(), notebooksCommand(), dataCommand(), trainCommand(), evalCommand(), scoreCommand(), runsCommand(), reportCommand(), benchCommand()]) {
+  for (const command of [envCommand(), notebooksCommand(), dataCommand(), trainCommand(), evalCommand(), scoreCommand(), runsCommand(), sweepCommand(), reportCommand(), benchCommand()]) {
     program.addCommand(command.copyInheritedSettings(program));
   }
 

@@ -9,5 +9,5 @@
 export * from './types';
 export { CAFFE_NORMALISATION, DEFAULT_CONFIG, PROFILE_NAMES, PROFILES, VARIANT_NAMES, VARIANTS, type ProfileName, type VariantName } from './profiles';
 export { ruleOf, validateConfig } from './schema';
-export { configFromIdentity, identityConfig, parseSettings, resolveConfig, type IdentityConfig } from './resolve';
+export { configFromIdentity, dottedOverride, identityConfig, parseSettings, resolveConfig, type IdentityConfig } from './resolve';
 export { notebookConfig, notebookParameters, PARAMETER_ENV, type NotebookParameters } from './notebook-parameters';

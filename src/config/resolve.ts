@@ -60,15 +60,28 @@ export function parseSettings(settings: readonly string[]): Record<string, unkno
         value = raw;
       }
     } else if (raw === 'null') value = null;
-    let target = override;
-    const parts = key.split('.');
-    for (const part of parts.slice(0, -1)) {
-      if (!isPlainObject(target[part])) target[part] = {};
-      target = target[part] as Record<string, unknown>;
-    }
-    target[parts[parts.length - 1]] = value;
+    setDotted(override, key, value);
   }
   return override;
+}
+
+/** Dotted keys to values (a sweep file's `set`, `--set` once parsed) as an override: `{ 'decoder.hidden': 256 }` -> `{ decoder: { hidden: 256 } }`. */
+export function dottedOverride(values: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const override: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(values)) {
+    ruleOf(key); // an unknown key is an error naming it
+    setDotted(override, key, value);
+  }
+  return override;
+}
+
+function setDotted(target: Record<string, unknown>, key: string, value: unknown): void {
+  const parts = key.split('.');
+  for (const part of parts.slice(0, -1)) {
+    if (!isPlainObject(target[part])) target[part] = {};
+    target = target[part] as Record<string, unknown>;
+  }
+  target[parts[parts.length - 1]] = value;
 }
 
 /** What a run's identity hashes of its config: every key but those that say how the run is executed. */

@@ -31,6 +31,32 @@ export interface RunEnvironment {
   argv: string[];
   /** How the attempt ran, as its job says (e.g. data-parallel workers); absent when the job says nothing. */
   execution?: Record<string, string | number | boolean>;
+  /** The batch scheduler's job that ran the attempt (a sweep's array task); absent outside one. */
+  scheduler?: SchedulerJob;
+}
+
+/** A Slurm job (or array task) as its environment variables name it. */
+export interface SchedulerJob {
+  kind: 'slurm';
+  jobId: string;
+  arrayJobId?: string;
+  arrayTaskId?: number;
+  cluster?: string;
+  nodes?: string;
+}
+
+/** The Slurm job this process runs in (SLURM_JOB_ID and its companions), or undefined. */
+export function schedulerJob(env: NodeJS.ProcessEnv = process.env): SchedulerJob | undefined {
+  const jobId = env.SLURM_JOB_ID;
+  if (!jobId) return undefined;
+  return {
+    kind: 'slurm',
+    jobId,
+    ...(env.SLURM_ARRAY_JOB_ID ? { arrayJobId: env.SLURM_ARRAY_JOB_ID } : {}),
+    ...(env.SLURM_ARRAY_TASK_ID !== undefined && env.SLURM_ARRAY_TASK_ID !== '' ? { arrayTaskId: Number(env.SLURM_ARRAY_TASK_ID) } : {}),
+    ...(env.SLURM_CLUSTER_NAME ? { cluster: env.SLURM_CLUSTER_NAME } : {}),
+    ...(env.SLURM_JOB_NODELIST ? { nodes: env.SLURM_JOB_NODELIST } : {}),
+  };
 }
 
 /** Packages whose versions decide results, recorded with every run. */
@@ -79,5 +105,6 @@ export function runEnvironment(backend: BackendChoice, seed: number, execution?:
     pid: process.pid,
     argv: process.argv.slice(1),
     ...(execution ? { execution } : {}),
+    ...(schedulerJob() ? { scheduler: schedulerJob() } : {}),
   };
 }

@@ -177,7 +177,7 @@ export async function trainRuns(requests: readonly RunRequest[], options: TrainR
   }
   const sink = progressSink(options);
   try {
-    const runs: (Run | null)[] = await findFinished(requests, sink.log);
+    const runs: (Run | null)[] = await findFinishedRuns(requests, sink.log);
     // One training per content: the first request of each content trains, the others share its run.
     const firstOf = new Map<string, number>();
     const todo: number[] = [];
@@ -257,7 +257,7 @@ async function trainInChildren(
  * encoder and words settings. A request whose fingerprints cannot be computed, or whose
  * existing run folder cannot be loaded, is an error naming it.
  */
-async function findFinished(requests: readonly RunRequest[], log: (line: string) => void): Promise<(Run | null)[]> {
+export async function findFinishedRuns(requests: readonly RunRequest[], log: (line: string) => void = () => {}): Promise<(Run | null)[]> {
   const known = new Map<string, Promise<Record<string, string> | null>>();
   const found: (Run | null)[] = [];
   for (const { name, config } of requests) {
