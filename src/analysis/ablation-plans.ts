@@ -3,16 +3,19 @@
  * notebooks 02-04 trained (and loads them) instead of rebuilding their configs by hand.
  *
  *   reportModels(params, [1, 2]);              // the report's two models on the profile's schedule, two seeds each
- *   const { plans, requests } = ablationPlans(params, { epochs: 3, seeds: [1, 2] });
+ *   const { plans, requests } = ablationPlans(params, { epochs: 3, seeds: [1, 2] });   // sweeps/ablations.yaml's arms
  *   const runs = await trainRuns(requests);    // notebook 04
  *
- * Ablation studies change one thing against the reference (the baseline on the same short
- * schedule): word inputs (learned, BERT static, causal, bidirectional), context (attention
- * or the mean feature), the doubly stochastic term (alpha_c 0 or 1), the encoder (frozen
- * pretrained or a small CNN from scratch; scenes only), occlusion (the report's future
- * work; scenes only). Beam size is a decoding setting, evaluated on the reference's runs.
+ * The ablation studies are a sweep file, sweeps/ablations.yaml (src/sweeps/): each arm changes
+ * one thing against the reference (the baseline on the same short schedule): word inputs
+ * (learned, BERT static, causal, bidirectional), context (attention or the mean feature), the
+ * doubly stochastic term (alpha_c 0 or 1), the encoder (frozen pretrained or a small CNN from
+ * scratch; scenes only), occlusion (the report's future work; scenes only). A user changes a
+ * study by editing the file. Beam size is a decoding setting, evaluated on the reference's runs.
  */
-import { notebookConfig, type NotebookParameters, type VariantName } from '../config';
+import { projectPath } from '../common/project';
+import { dottedOverride, notebookConfig, type NotebookParameters, type VariantName } from '../config';
+import { expandSweep, readSweepFile, type Sweep } from '../sweeps';
 import type { RunRequest } from '../train/parallel';
 
 /** The report's baseline and BERT variant on the profile's own schedule (notebooks 02, 03, 05), one pair per seed, named `baseline-s<seed>` and `bert-s<seed>`. */
@@ -40,46 +43,41 @@ export interface AblationRequest extends RunRequest {
 export const REFERENCE_ARM = 'learned (reference)';
 export const WORD_INPUTS_STUDY = 'word inputs';
 
-/**
- * Every study's arms; the reference (learned words) comes first. All seeds for the reference
- * and the report's BERT mode (the comparison the verdict rests on), the first seed for the
- * other arms: what keeps notebook 04 within its time on a 2-core CPU. Scenes-only studies are
- * left out on other data.
- */
-export function ablationStudies(params: NotebookParameters, seeds: readonly number[]): AblationPlan[] {
-  const all = [...seeds];
-  const one = all.slice(0, 1);
-  const plans: AblationPlan[] = [
-    { study: WORD_INPUTS_STUDY, arm: REFERENCE_ARM, variant: 'baseline', override: {}, seeds: all },
-    { study: WORD_INPUTS_STUDY, arm: 'BERT static', variant: 'bert', override: { words: { bert: { mode: 'static' } } }, seeds: one },
-    { study: WORD_INPUTS_STUDY, arm: 'BERT causal', variant: 'bert', override: { words: { bert: { mode: 'causal' } } }, seeds: one },
-    { study: WORD_INPUTS_STUDY, arm: 'BERT bidirectional (report)', variant: 'bert', override: { words: { bert: { mode: 'bidirectional' } } }, seeds: all },
-    { study: 'context', arm: 'mean feature, no attention', variant: 'baseline', override: { decoder: { context: 'mean' } }, seeds: one },
-    { study: 'doubly stochastic', arm: 'alpha_c 1', variant: 'baseline', override: { train: { alphaC: 1 } }, seeds: one },
-  ];
-  if (notebookConfig(params).data.source === 'scenes') {
-    plans.push({ study: 'encoder', arm: 'small CNN from scratch', variant: 'baseline', override: { encoder: { kind: 'small-cnn', inputSize: 64, normalisation: 'imagenet' } }, seeds: one });
-    plans.push({ study: 'occlusion', arm: 'occluded scenes (p 0.5)', variant: 'baseline', override: { data: { dir: 'results/data/scenes-occluded', scenes: { occlusion: 0.5 } } }, seeds: one });
-  }
-  return plans;
-}
+/** The sweep file of the ablation studies, relative to the project root. */
+export const ABLATIONS_SWEEP = 'sweeps/ablations.yaml';
 
-function slug(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+/** The ablations' sweep with the notebook's schedule and seeds in place of the file's (`epochs` null: the profile's own schedule). */
+function withNotebookSchedule(sweep: Sweep, options: { epochs: number | null; seeds: readonly number[] }): Sweep {
+  const set = { ...sweep.set };
+  if (options.epochs === null) delete set['train.epochs'];
+  else set['train.epochs'] = options.epochs;
+  return { ...sweep, set, seeds: [...options.seeds] };
 }
 
 /**
- * The run requests of every arm and seed, on the short schedule `epochs` (null: the
- * profile's). Ordered for parallel training: the slowest arm first (the CNN trained from
- * scratch), then seed by seed, so that a second seed finds the first's BERT vectors cached.
+ * The run requests of every arm and seed of the ablations' sweep file (`sweep`, default
+ * {@link ABLATIONS_SWEEP}), on the notebook's data and schedule `epochs` (null: the profile's),
+ * with its seeds; arms whose `when` does not hold (scenes-only studies on COCO) are left out.
+ * Ordered for parallel training: the slowest arm first (the CNN trained from scratch), then
+ * seed by seed, so that a second seed finds the first's BERT vectors cached.
  */
-export function ablationPlans(params: NotebookParameters, options: { epochs: number | null; seeds: readonly number[] }): { plans: AblationPlan[]; requests: AblationRequest[] } {
+export function ablationPlans(params: NotebookParameters, options: { epochs: number | null; seeds: readonly number[]; sweep?: Sweep }): { plans: AblationPlan[]; requests: AblationRequest[] } {
   if (options.seeds.length === 0) throw new Error('ablationPlans: give at least one seed');
-  const schedule = options.epochs === null ? {} : { train: { epochs: options.epochs } };
-  const plans = ablationStudies(params, options.seeds);
-  const requests: AblationRequest[] = plans.flatMap((plan) =>
-    plan.seeds.map((seed) => ({ plan, seed, name: `ablation-${slug(plan.arm)}-s${seed}`, config: notebookConfig(params, plan.variant, schedule, plan.override, { seed }) })),
-  );
+  const sweep = withNotebookSchedule(options.sweep ?? readSweepFile(projectPath(ABLATIONS_SWEEP)), options);
+  const expanded = expandSweep(sweep, (variant, ...overrides) => notebookConfig(params, variant, ...overrides));
+  const plans: AblationPlan[] = [];
+  const planOf = new Map<string, AblationPlan>();
+  const requests: AblationRequest[] = expanded.map((r) => {
+    let plan = planOf.get(r.arm.name);
+    if (!plan) {
+      plan = { study: r.arm.study ?? r.arm.name, arm: r.arm.name, variant: r.arm.variant ?? sweep.variant, override: dottedOverride(r.arm.set), seeds: [] };
+      planOf.set(r.arm.name, plan);
+      plans.push(plan);
+    }
+    plan.seeds.push(r.seed);
+    return { plan, seed: r.seed, name: r.name, config: r.config };
+  });
+  if (plans[0]?.arm !== REFERENCE_ARM) throw new Error(`${sweep.file}: the first arm should be the reference, ${JSON.stringify(REFERENCE_ARM)}`);
   const slow = (r: AblationRequest) => Number(r.config.encoder.kind === 'small-cnn');
   requests.sort((a, b) => slow(b) - slow(a) || a.seed - b.seed);
   return { plans, requests };
