@@ -44,7 +44,7 @@ export type { DatasetStatistics, CheckResult } from './data/check';
 export { captionLengthFigure, captionsPerImageFigure, wordFrequencyFigure, imageGridFigure, gridFigure } from './viz/data-figures';
 
 // tracking
-export { experiment, jobRunId, loadRun, listRuns, removeRun, compareRuns, runTable, Run, recordEvaluation, exportMlflow, epochSeed, resultsRoot, runId, canonicalJson, flattenConfig, readCaptions, readAttention, attentionGrid, CheckpointReader, CheckpointWriter, DamagedRunError, RunBusyError, RunFailedError, RunInterruptedError, RESULTS_ENV_VAR } from './tracking';
+export { experiment, jobRunId, loadRun, listRuns, removeRun, compareRuns, runTable, groupBySeed, Run, recordEvaluation, exportMlflow, epochSeed, resultsRoot, runId, canonicalJson, flattenConfig, readCaptions, readAttention, attentionGrid, CheckpointReader, CheckpointWriter, DamagedRunError, RunBusyError, RunFailedError, RunInterruptedError, RESULTS_ENV_VAR } from './tracking';
 export type { TrainingJob, RunContext, EpochContext, Evaluation, AttentionMap, CaptionResult, ExperimentOptions, RunMetric, MetricLabel, MetricRecord, RunStatus, SummaryRecord, StatusRecord, CheckpointInfo, HostArray, RunEntry, RunFilter, CompareFilter, RunTable, RunOrigin, MlflowExport, MlflowExportOptions } from './tracking';
 export { buildReport } from './report/build';
 export { exportTable } from './report/tables';

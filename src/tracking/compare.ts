@@ -15,11 +15,18 @@
  * (1-based: the epoch whose checkpoint gave the test numbers), stop, seed, training_s. A config
  * key that collides with one of them is prefixed `config.`. `compareRuns` returns a danfojs
  * DataFrame (loaded on first use); `runTable` the same rows as plain objects.
+ *
+ * `groupSeeds: true` makes one row of the runs that differ only by seed (run-groups.ts: n,
+ * seeds, the config keys that differ, per metric mean / sd / min / max), and `baseline` pins
+ * one group, adding a difference column per metric:
+ *
+ *   await lab.compareRuns({ groupSeeds: true, baseline: { 'decoder.context': 'soft-attention' } });
  */
 import type { DataFrame } from 'danfojs-node';
 
 import { flattenConfig } from './canonical';
 import { metricColumn, type StopRecord } from './records';
+import { groupBySeed, type GroupOptions } from './run-groups';
 import { listRuns, type RunEntry, type RunFilter } from './store';
 
 export type Cell = string | number | boolean | null;
@@ -28,6 +35,9 @@ export type Row = Record<string, Cell>;
 export interface RunTable {
   columns: string[];
   rows: Row[];
+  /** Which columns are config keys and which metrics (the wide format says; run-groups.ts needs it). */
+  params?: string[];
+  metrics?: string[];
 }
 
 export interface CompareFilter extends RunFilter {
@@ -41,6 +51,14 @@ export interface CompareFilter extends RunFilter {
   ascending?: boolean | boolean[];
   /** Keep only these columns, in this order. */
   columns?: string[];
+  /**
+   * One row per group of runs that differ only by seed (run-groups.ts): n, the seeds, the
+   * config keys that differ between the groups, per metric mean / sd / min / max. `where`
+   * filters the runs before they are grouped; `sortBy` and `columns` apply to the groups.
+   */
+  groupSeeds?: boolean;
+  /** With `groupSeeds`: the pinned baseline group, which adds a difference column per metric. */
+  baseline?: GroupOptions['baseline'];
 }
 
 export const FIXED_COLUMNS = ['id', 'name', 'status', 'backend', 'epochs', 'best_epoch', 'stop', 'seed', 'training_s'] as const;
@@ -108,9 +126,10 @@ export function tableOfRuns(entries: readonly RunEntry[], format: 'wide' | 'long
     return row;
   });
   const metricOrder = [...metricColumns.entries()].sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0)).map(([c]) => c);
-  const columns = [...FIXED_COLUMNS, ...[...paramColumns].sort(), ...metricOrder];
+  const params = [...paramColumns].sort();
+  const columns = [...FIXED_COLUMNS, ...params, ...metricOrder];
   for (const row of rows) for (const c of columns) if (!(c in row)) row[c] = null;
-  return { columns, rows };
+  return { columns, rows, params, metrics: metricOrder };
 }
 
 function compareCells(a: Cell, b: Cell): number {
@@ -167,7 +186,14 @@ export function shapeTable(table: RunTable, filter: Pick<CompareFilter, 'where' 
 /** The comparison table as plain rows (for the CLI and the report). */
 export function runTable(filter: CompareFilter = {}): RunTable {
   const entries = listRuns({ includeDamaged: false, status: 'finished', ...filter });
-  return shapeTable(tableOfRuns(entries, filter.format ?? 'wide'), filter);
+  const table = tableOfRuns(entries, filter.format ?? 'wide');
+  if (!filter.groupSeeds) {
+    if (filter.baseline !== undefined) throw new Error('compareRuns: baseline pins a group of seeds; set groupSeeds: true too');
+    return shapeTable(table, filter);
+  }
+  if (filter.format === 'long') throw new Error('compareRuns: groupSeeds needs the wide format');
+  const runs = { ...table, rows: shapeTable(table, { where: filter.where }).rows };
+  return shapeTable(groupBySeed(runs, { baseline: filter.baseline }), { sortBy: filter.sortBy, ascending: filter.ascending, columns: filter.columns });
 }
 
 /** A danfojs DataFrame of a table (danfojs-node is loaded on first use: about a second). */
