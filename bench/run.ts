@@ -6,7 +6,7 @@
  *   training   one optimiser step, shapes quick / small / paper (bench/training-step.ts)
  *   decoding   captions per second of batched beam-3 search (bench/decoding.ts)
  *   features   images per second through the quick profile's MobileNetV2 (bench/features.ts)
- *   metrics    scoreCaptions on a COCO-sized split (bench/metrics.ts)
+ *   metrics    scoreCaptions on a COCO-sized split, and the paired bootstrap over it (bench/metrics.ts)
  *   kernels    products on XNNPACK vs OpenBLAS, Adam in tfjs ops vs one native pass (bench/kernels.ts)
  *
  * Training, decoding and features run twice: "before" (the plain teacher forcing, without
@@ -29,7 +29,7 @@ import type { TeacherForcingImplementation } from '../src/train/loss';
 import { benchDecoding } from './decoding';
 import { benchFeatures } from './features';
 import { benchKernels } from './kernels';
-import { benchMetrics } from './metrics';
+import { benchBootstrap, benchMetrics } from './metrics';
 import type { BenchResult } from './timing';
 import { benchTrainingSteps, TRAINING_SHAPES } from './training-step';
 
@@ -103,7 +103,7 @@ export async function runBenchmarks(args: readonly string[] = []): Promise<Bench
         for (const v of VARIANTS) report(await inColumn(v, () => benchFeatures()));
         break;
       case 'metrics':
-        report([(await benchMetrics()) as BenchResult]);
+        report([(await benchMetrics()) as BenchResult, benchBootstrap() as BenchResult]);
         break;
       case 'kernels':
         report(benchKernels());

@@ -86,8 +86,7 @@ export function bleuFromStats(stats: BleuStats): number[] {
  * NgramIndex that encoded the captions.
  */
 export function bleuFromNgrams(images: readonly NgramImage[], ngramCount: number): BleuResult {
-  const maxRef = new Int32Array(ngramCount);
-  const owner = new Int32Array(ngramCount).fill(-1);
+  const stats = imageBleuStats(images, ngramCount);
   const totals: BleuStats = {
     testLength: 0,
     referenceLength: 0,
@@ -95,9 +94,25 @@ export function bleuFromNgrams(images: readonly NgramImage[], ngramCount: number
     correct: new Array<number>(MAX_ORDER).fill(0),
   };
   const perImage: number[][] = Array.from({ length: MAX_ORDER }, () => new Array<number>(images.length));
-  const refLengths: number[] = [];
+  stats.forEach((image, i) => {
+    const scores = bleuFromStats(image);
+    for (let k = 0; k < MAX_ORDER; k++) {
+      perImage[k][i] = scores[k];
+      totals.guess[k] += image.guess[k];
+      totals.correct[k] += image.correct[k];
+    }
+    totals.testLength += image.testLength;
+    totals.referenceLength += image.referenceLength;
+  });
+  return { corpus: bleuFromStats(totals), perImage, totals };
+}
 
-  images.forEach((image, i) => {
+/** Each image's sufficient statistics (the toolkit's `cook_test`): whole numbers, so a corpus's are their sums in any order. */
+export function imageBleuStats(images: readonly NgramImage[], ngramCount: number): BleuStats[] {
+  const maxRef = new Int32Array(ngramCount);
+  const owner = new Int32Array(ngramCount).fill(-1);
+  const refLengths: number[] = [];
+  return images.map((image, i) => {
     // max count of each n-gram over the references (cook_refs)
     refLengths.length = 0;
     for (const ref of image.references) {
@@ -130,17 +145,8 @@ export function bleuFromNgrams(images: readonly NgramImage[], ngramCount: number
       stats.guess.push(Math.max(0, c - k + 1));
       stats.correct.push(correct);
     }
-    const scores = bleuFromStats(stats);
-    for (let k = 0; k < MAX_ORDER; k++) {
-      perImage[k][i] = scores[k];
-      totals.guess[k] += stats.guess[k];
-      totals.correct[k] += stats.correct[k];
-    }
-    totals.testLength += stats.testLength;
-    totals.referenceLength += stats.referenceLength;
+    return stats;
   });
-
-  return { corpus: bleuFromStats(totals), perImage, totals };
 }
 
 /**

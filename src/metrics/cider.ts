@@ -35,7 +35,7 @@ export interface CiderResult {
 }
 
 /** A caption as tf-idf vectors: values aligned with its n-grams, a norm per order. */
-interface CaptionVector {
+export interface CaptionVector {
   ngrams: CaptionNgrams;
   values: Float64Array;
   norms: Float64Array;
@@ -48,7 +48,13 @@ interface CaptionVector {
  * encoded them.
  */
 export function ciderFromNgrams(images: readonly NgramImage[], ngramCount: number): CiderResult {
-  // document frequency: each n-gram once per image, over the union of its references
+  const scorer = new CiderScorer(documentFrequency(images, ngramCount), exactLog(images.length), ngramCount);
+  const perImage = images.map((image) => scorer.image(image));
+  return { corpus: numpyMean(perImage), perImage };
+}
+
+/** Document frequency: per n-gram, the number of images whose references (their union) hold it. */
+export function documentFrequency(images: readonly NgramImage[], ngramCount: number): Int32Array {
   const df = new Int32Array(ngramCount);
   const owner = new Int32Array(ngramCount).fill(-1);
   images.forEach((image, i) => {
@@ -62,63 +68,75 @@ export function ciderFromNgrams(images: readonly NgramImage[], ngramCount: numbe
       }
     }
   });
+  return df;
+}
 
-  const refLen = exactLog(images.length);
-  const logCache = new Map<number, number>();
-  const logDf = (count: number): number => {
-    let v = logCache.get(count);
-    if (v === undefined) {
-      v = exactLog(Math.max(1, count));
-      logCache.set(count, v);
-    }
-    return v;
-  };
-  const toVector = (ngrams: CaptionNgrams): CaptionVector => {
-    const values = new Float64Array(ngrams.ids.length);
-    const norms = new Float64Array(MAX_ORDER);
+/**
+ * Per-image CIDEr-D (the toolkit's scale) under document frequencies `df` and `refLen` =
+ * log(number of images in the corpus), the same float operations in the same order for every
+ * use. `df` is read at each call, so a caller may refill it (a bootstrap resample) and score
+ * again; a caller scoring several hypotheses against the same references computes their
+ * vectors once (`vector`) and passes them to `score`.
+ */
+export class CiderScorer {
+  /** log(max(1, count)) by count, grown on demand (a typed array: the inner loops' hot lookup). */
+  private logs = new Float64Array(0);
+  private readonly penalties = new Map<number, number>();
+  // reference values are looked up by n-gram id through a stamped scratch table
+  private readonly refValue: Float64Array;
+  private readonly refStamp: Int32Array;
+  private stamp = 0;
+  private readonly total = new Float64Array(MAX_ORDER);
+  private readonly val = new Float64Array(MAX_ORDER);
+
+  constructor(
+    private readonly df: Int32Array,
+    private readonly refLen: number,
+    ngramCount: number,
+  ) {
+    this.refValue = new Float64Array(ngramCount);
+    this.refStamp = new Int32Array(ngramCount).fill(-1);
+  }
+
+  /** An image's CIDEr-D: its hypothesis against its references. */
+  image(image: NgramImage): number {
+    return this.score(this.vector(image.hypothesis), image.references.map((r) => this.vector(r)));
+  }
+
+  /** A caption's tf-idf vector under the current document frequencies. */
+  vector(ngrams: CaptionNgrams): CaptionVector {
+    return this.refill({ ngrams, values: new Float64Array(ngrams.ids.length), norms: new Float64Array(MAX_ORDER), length: 0 });
+  }
+
+  /** Recomputes a vector from `vector` in place under the current document frequencies (no allocation: a bootstrap refills the same vectors for every resample). */
+  refill(vector: CaptionVector): CaptionVector {
+    const { ngrams, values, norms } = vector;
     let length = 0;
     for (let k = 0; k < MAX_ORDER; k++) {
       let norm = 0;
       for (let j = ngrams.offsets[k]; j < ngrams.offsets[k + 1]; j++) {
-        const v = ngrams.counts[j] * (refLen - logDf(df[ngrams.ids[j]]));
+        const v = ngrams.counts[j] * (this.refLen - this.logDf(this.df[ngrams.ids[j]]));
         values[j] = v;
         norm += v * v;
         if (k === 1) length += ngrams.counts[j];
       }
       norms[k] = Math.sqrt(norm);
     }
-    return { ngrams, values, norms, length };
-  };
+    vector.length = length;
+    return vector;
+  }
 
-  const penaltyCache = new Map<number, number>();
-  const penalty = (delta: number): number => {
-    let p = penaltyCache.get(delta);
-    if (p === undefined) {
-      p = exactPowE(-(delta * delta) / (2 * CIDER_SIGMA * CIDER_SIGMA));
-      penaltyCache.set(delta, p);
-    }
-    return p;
-  };
-
-  // reference values are looked up by n-gram id through a stamped scratch table
-  const refValue = new Float64Array(ngramCount);
-  const refStamp = new Int32Array(ngramCount).fill(-1);
-  let stamp = 0;
-  const perImage = new Array<number>(images.length);
-  const score = new Float64Array(MAX_ORDER);
-  const val = new Float64Array(MAX_ORDER);
-
-  images.forEach((image, i) => {
-    const hyp = toVector(image.hypothesis);
-    score.fill(0);
-    for (const refNgrams of image.references) {
-      const ref = toVector(refNgrams);
-      stamp++;
+  /** A hypothesis's CIDEr-D from its vector and its references' (all from `vector` or `refill`). */
+  score(hyp: CaptionVector, references: readonly CaptionVector[]): number {
+    const { refValue, refStamp, total, val } = this;
+    total.fill(0);
+    for (const ref of references) {
+      const stamp = ++this.stamp;
       for (let j = 0; j < ref.values.length; j++) {
         refStamp[ref.ngrams.ids[j]] = stamp;
         refValue[ref.ngrams.ids[j]] = ref.values[j];
       }
-      const p = penalty(hyp.length - ref.length);
+      const p = this.penalty(hyp.length - ref.length);
       for (let k = 0; k < MAX_ORDER; k++) {
         let v = 0;
         const { ids, offsets } = hyp.ngrams;
@@ -132,16 +150,33 @@ export function ciderFromNgrams(images: readonly NgramImage[], ngramCount: numbe
         if (hyp.norms[k] !== 0 && ref.norms[k] !== 0) v /= hyp.norms[k] * ref.norms[k];
         val[k] = v * p;
       }
-      for (let k = 0; k < MAX_ORDER; k++) score[k] += val[k];
+      for (let k = 0; k < MAX_ORDER; k++) total[k] += val[k];
     }
     // np.mean over the four orders, / number of references, x 10
-    let mean = numpyMean(score);
-    mean /= image.references.length;
+    let mean = numpyMean(total);
+    mean /= references.length;
     mean *= 10;
-    perImage[i] = mean;
-  });
+    return mean;
+  }
 
-  return { corpus: numpyMean(perImage), perImage };
+  private logDf(count: number): number {
+    if (count >= this.logs.length) {
+      const grown = new Float64Array(Math.max(count + 1, 2 * this.logs.length, 64));
+      grown.set(this.logs);
+      for (let c = this.logs.length; c < grown.length; c++) grown[c] = exactLog(Math.max(1, c));
+      this.logs = grown;
+    }
+    return this.logs[count];
+  }
+
+  private penalty(delta: number): number {
+    let p = this.penalties.get(delta);
+    if (p === undefined) {
+      p = exactPowE(-(delta * delta) / (2 * CIDER_SIGMA * CIDER_SIGMA));
+      this.penalties.set(delta, p);
+    }
+    return p;
+  }
 }
 
 /**

@@ -14,12 +14,13 @@ export {
   bleuFromNgrams,
   bleuFromStats,
   closestReferenceLength,
+  imageBleuStats,
   type BleuResult,
   type BleuStats,
   type NgramImage,
 } from './bleu';
 export { computeRougeL, lcsLength, rougeLOfImage, ROUGE_BETA, type RougeResult } from './rouge';
-export { computeCiderD, ciderFromNgrams, CIDER_SIGMA, type CiderResult } from './cider';
+export { computeCiderD, ciderFromNgrams, CiderScorer, documentFrequency, CIDER_SIGMA, type CaptionVector, type CiderResult } from './cider';
 export { NgramIndex, pySplit, MAX_ORDER, type CaptionNgrams } from './ngrams';
 export { exactExp, exactLog, exactPow, exactPowE, numpyMean, numpySum } from './exact-math';
 export {
