@@ -52,6 +52,8 @@ export type { ReportOptions, ReportResult } from './report/build';
 export { REPORT_NUMBERS, reportMetrics } from './analysis/paper-reference';
 export { trainingLossFigure, validationLossFigure, metricBarsFigure, curvesOf } from './viz/training-figures';
 export type { RunCurves, MetricBar } from './viz/training-figures';
+export { groupCurvesFigure, groupSeries } from './viz/group-figures';
+export type { CurveGroup, GroupCurveOptions } from './viz/group-figures';
 export { attentionFigure } from './viz/attention-figures';
 export { captionComparisonFigure, generatedLengthFigure, wordUseFigure } from './viz/caption-figures';
 export type { CaptionComparisonItem, CaptionSet } from './viz/caption-figures';
