@@ -71,6 +71,8 @@ export { trainRuns } from './train/parallel';
 export { summariseArms, summaryRows, spreadOf, formatSpread, testMetric, bestEpochValue, teacherForcedValue } from './analysis/ablations';
 export type { AblationArm, ArmSummary, Spread, RunReader } from './analysis/ablations';
 export { ablationFigure } from './viz/ablation-figures';
+export { pairedBootstrap, type PairedDifference } from './analysis/bootstrap';
+export { runsBootstrap } from './analysis/run-bootstrap';
 export { ABLATIONS_SWEEP, ablationPlans, reportModels, REFERENCE_ARM, WORD_INPUTS_STUDY } from './analysis/ablation-plans';
 export { expandSweep, readSweepFile, sweepStatus, type Sweep, type SweepRequest } from './sweeps';
 export type { AblationPlan, AblationRequest } from './analysis/ablation-plans';
