@@ -42,9 +42,11 @@ export async function sweepStatus(sweep: Sweep, requests: readonly SweepRequest[
   return requests.map((request, k): RequestStatus => {
     const run = runs[k];
     if (run) return { request, state: 'finished', run };
-    const submission = [...submissions].reverse().find((s) => s.indices.includes(request.index));
+    // Its latest submission, found by name (by index in submissions recorded without names).
+    const taskOf = (s: Submission) => (s.names ? s.names.indexOf(request.name) : s.indices.indexOf(request.index));
+    const submission = [...submissions].reverse().find((s) => taskOf(s) >= 0);
     if (!submission) return { request, state: 'not submitted' };
-    const task = submission.indices.indexOf(request.index);
+    const task = taskOf(submission);
     if (!jobs.has(submission.jobId)) jobs.set(submission.jobId, arrayTasks(submission.jobId));
     const info = jobs.get(submission.jobId)!.get(task) ?? { state: 'unknown', slurm: 'not known to squeue or sacct' };
     const where = { jobId: submission.jobId, task, slurm: info.slurm };
@@ -79,7 +81,7 @@ export async function runSlurm(
   const script = batchScript({ jobName: sweep.name, tasks: indices.length, tasksFile, requestsFolder: folder.requests, logsFolder: folder.logs, resultsRoot: resultsRoot(options.root), slurm });
   await writeFileAtomic(scriptFile, script);
   const jobId = submit(scriptFile);
-  const submission: Submission = { jobId, submittedAt: new Date().toISOString(), indices };
+  const submission: Submission = { jobId, submittedAt: new Date().toISOString(), indices, names: wanted.map((r) => r.name) };
   if (options.report) {
     submission.reportJobId = submitCommand(`"${process.execPath}" bin/captioning.js report`, { jobName: `${sweep.name}-report`, output: folder.reportLogOf(jobId), dependency: `afterok:${jobId}` });
   }

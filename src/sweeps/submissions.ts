@@ -21,6 +21,8 @@ export interface Submission {
   submittedAt: string;
   /** Array task i trains request indices[i]. */
   indices: number[];
+  /** Their run names (task i: names[i]): how `status` finds a request's task after the file was edited (indices may shift, names do not). */
+  names?: string[];
   /** A job that runs after the array succeeds (`--report`), if any. */
   reportJobId?: string;
 }

@@ -127,6 +127,7 @@ test('a 4-run sweep on Slurm: array tasks train into the run store, a cancelled 
   assert.ok(attempts.length >= 2 && attempts[attempts.length - 1].startEpoch >= 1, `the resubmitted task resumed the run: ${JSON.stringify(attempts)}`);
   assert.equal((readJson(path.join(resumed, 'environment.json')).scheduler as { arrayJobId: string }).arrayJobId, second.jobId);
   assert.match(captioning(onSlurm, 'sweep', 'status', sweepFile), /4 finished/);
+  assert.deepEqual((submissions()[1] as unknown as { names: string[] }).names, [victim], 'submissions name their requests');
   assert.match(captioning(onSlurm, 'sweep', 'run', sweepFile, '--executor', 'slurm'), /nothing to submit/);
   assert.match(captioning(onSlurm, 'sweep', 'plan', sweepFile), /nothing to train/);
   assert.equal(submissions().length, 2);
