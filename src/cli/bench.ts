@@ -5,20 +5,16 @@
  */
 import { Command } from 'commander';
 
+import { positiveInteger } from './options';
+
 // bench/ sits beside src/: loaded only when asked for (require, not import(): the
 // `captioning` binary registers TypeScript for CommonJS loading only).
 /* eslint-disable @typescript-eslint/no-require-imports */
 
-function positiveInteger(raw: string): number {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--images must be a positive whole number, got ${JSON.stringify(raw)}`);
-  return value;
-}
-
 function scaleCommand(): Command {
   return new Command('scale')
     .description('generate N COCO-shaped images (features, BERT vectors, 500 paper-length runs) once under results/bench-scale/N, then time each stage in its own process with its peak memory; writes results/bench-scale-N.json')
-    .requiredOption('--images <n>', 'images in the generated split (at least 2,001: 1,000 val, 1,000 test, the rest train)', positiveInteger)
+    .requiredOption('--images <n>', 'images in the generated split (at least 2,001: 1,000 val, 1,000 test, the rest train)', (raw: string) => positiveInteger('--images', raw))
     .action(async (options: { images: number }) => {
       const { runScaleBench } = require('../../bench/scale') as typeof import('../../bench/scale');
       const report = await runScaleBench({ images: options.images });

@@ -11,12 +11,7 @@
 import { Command, Option } from 'commander';
 
 import { expandSweep, readSweepFile, runLocal, runSlurm, type RequestStatus, type SlurmSettings, sweepStatus } from '../sweeps';
-
-function positiveInteger(flag: string, raw: string): number {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} must be a positive whole number, got ${JSON.stringify(raw)}`);
-  return value;
-}
+import { positiveInteger } from './options';
 
 /** One line per request: its index, name, state and where (run id, job and task, Slurm's word). */
 function statusLines(statuses: readonly RequestStatus[]): string[] {

@@ -21,6 +21,7 @@ import { captionerJob, evaluateSplit } from '../train/job';
 import type { RunRequestFile, TrainChildMessage } from '../train/parallel';
 import { runFingerprints } from '../train/setup';
 import { openRunArgument } from './run-argument';
+import { positiveInteger } from './options';
 
 /** A JSON object file (a config override, or a request); errors name the flag and the file. */
 function readConfigFile(file: string, flag = '--config'): Record<string, unknown> {
@@ -38,12 +39,6 @@ function readConfigFile(file: string, flag = '--config'): Record<string, unknown
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${flag} ${file}: must hold a JSON object`);
   return value as Record<string, unknown>;
-}
-
-function positiveInteger(flag: string, raw: string): number {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} must be a positive whole number, got ${JSON.stringify(raw)}`);
-  return value;
 }
 
 /** A request file of `trainRuns` (parallel.ts): the run's name and its whole resolved config; errors name the file. */
