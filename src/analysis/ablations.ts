@@ -9,6 +9,7 @@
  * The spread is the sample standard deviation (n - 1; 0 for one seed, shown as "n=1"), so
  * a reader sees at once which differences are larger than the seed-to-seed noise.
  */
+import { meanAndSd } from '../common/statistics';
 import type { MetricRecord, Run } from '../tracking';
 
 export interface AblationArm {
@@ -35,13 +36,7 @@ export interface ArmSummary {
 /** Reads one number from a finished run (NaN when it has none). */
 export type RunReader = (run: Run) => number;
 
-/** Mean and sample standard deviation (0 for one value; the mean of none is NaN). */
-export function meanAndSd(values: readonly number[]): { mean: number; sd: number } {
-  const n = values.length;
-  const mean = n === 0 ? NaN : values.reduce((s, v) => s + v, 0) / n;
-  const sd = n < 2 ? 0 : Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1));
-  return { mean, sd };
-}
+export { meanAndSd } from '../common/statistics';
 
 /** Mean and sample standard deviation of the finite values (a run without the number is left out). */
 export function spreadOf(values: readonly number[]): Spread {

@@ -8,6 +8,7 @@
  *   const table = groupBySeed(tableOfRuns(entries), { baseline: { 'decoder.hidden': 512 } });
  *   await lab.compareRuns({ groupSeeds: true, baseline: (row) => row.group === 'baseline' });
  */
+import { meanAndSd } from '../common/statistics';
 import { canonicalJson } from './canonical';
 import type { Cell, Row, RunTable } from './compare';
 
@@ -52,9 +53,9 @@ export function groupBySeed(table: RunTable, options: GroupOptions = {}): RunTab
     for (const c of differing) row[c] = runs[0][c];
     for (const m of metrics) {
       const values = runs.map((r) => r[m]).filter((v): v is number => typeof v === 'number');
-      const mean = values.length > 0 ? values.reduce((a, b) => a + b, 0) / values.length : null;
-      row[groupColumn.mean(m)] = mean;
-      row[groupColumn.sd(m)] = values.length > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean!) ** 2, 0) / (values.length - 1)) : null;
+      const { mean, sd } = meanAndSd(values);
+      row[groupColumn.mean(m)] = values.length > 0 ? mean : null;
+      row[groupColumn.sd(m)] = values.length > 1 ? sd : null;
       row[groupColumn.min(m)] = values.length > 0 ? Math.min(...values) : null;
       row[groupColumn.max(m)] = values.length > 0 ? Math.max(...values) : null;
     }

@@ -8,6 +8,7 @@
  *   const groups = arms.map((a) => ({ label: a.arm, runs: a.runs.map((r) => lab.curvesOf(r)) }));
  *   await lab.show(lab.groupCurvesFigure(groups, { kind: 'epoch', metric: 'val_loss' }));
  */
+import { meanAndSd } from '../common/statistics';
 import type { Figure } from './renderer';
 import { RUN_COLOURS, type RunCurves } from './training-figures';
 
@@ -43,8 +44,7 @@ export function groupSeries(group: CurveGroup, kind: 'epoch' | 'step', metric: s
   const out = { x: xs, mean: [] as number[], low: [] as number[], high: [] as number[] };
   for (const x of xs) {
     const values = perRun.map((v) => v.get(x)!);
-    const mean = values.reduce((a, b) => a + b, 0) / values.length;
-    const sd = values.length > 1 ? Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (values.length - 1)) : 0;
+    const { mean, sd } = meanAndSd(values);
     out.mean.push(mean);
     out.low.push(band === 'sd' ? mean - sd : Math.min(...values));
     out.high.push(band === 'sd' ? mean + sd : Math.max(...values));
