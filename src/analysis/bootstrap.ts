@@ -22,7 +22,6 @@
 import { createRng } from '../common/random';
 import {
   bleuFromStats,
-  type BleuStats,
   CiderScorer,
   exactLog,
   imageBleuStats,
@@ -31,6 +30,7 @@ import {
   type NgramImage,
   numpyMean,
   pySplit,
+  sumBleuStats,
 } from '../metrics';
 
 export type BootstrapMetric = 'BLEU-4' | 'CIDEr-D';
@@ -130,7 +130,7 @@ export function pairedBootstrap(input: PairedInput, options: { resamples?: numbe
       let bleu = 0;
       let ciderSum = 0;
       systems.forEach((images, s) => {
-        bleu += bleuFromStats(sumStats(bleuStats[side][s], multiplicity))[MAX_ORDER - 1];
+        bleu += bleuFromStats(sumBleuStats(bleuStats[side][s], multiplicity))[MAX_ORDER - 1];
         const hyps = hypothesisVectors[side][s];
         for (let i = 0; i < n; i++) if (multiplicity[i] > 0) perImage[i] = cider.score(cider.refill(hyps[i]), referenceVectors[i]);
         for (let j = 0; j < n; j++) drawn[j] = perImage[order[j]];
@@ -163,20 +163,4 @@ function distinctReferenceNgrams(image: NgramImage): Int32Array {
   const seen = new Set<number>();
   for (const ref of image.references) for (const id of ref.ids) seen.add(id);
   return Int32Array.from(seen);
-}
-
-/** The corpus statistics of images counted `multiplicity[i]` times. */
-function sumStats(images: readonly BleuStats[], multiplicity: Int32Array): BleuStats {
-  const total: BleuStats = { testLength: 0, referenceLength: 0, guess: new Array<number>(MAX_ORDER).fill(0), correct: new Array<number>(MAX_ORDER).fill(0) };
-  images.forEach((stats, i) => {
-    const w = multiplicity[i];
-    if (w === 0) return;
-    total.testLength += w * stats.testLength;
-    total.referenceLength += w * stats.referenceLength;
-    for (let k = 0; k < MAX_ORDER; k++) {
-      total.guess[k] += w * stats.guess[k];
-      total.correct[k] += w * stats.correct[k];
-    }
-  });
-  return total;
 }

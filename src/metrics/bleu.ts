@@ -87,24 +87,26 @@ export function bleuFromStats(stats: BleuStats): number[] {
  */
 export function bleuFromNgrams(images: readonly NgramImage[], ngramCount: number): BleuResult {
   const stats = imageBleuStats(images, ngramCount);
-  const totals: BleuStats = {
-    testLength: 0,
-    referenceLength: 0,
-    guess: new Array<number>(MAX_ORDER).fill(0),
-    correct: new Array<number>(MAX_ORDER).fill(0),
-  };
   const perImage: number[][] = Array.from({ length: MAX_ORDER }, () => new Array<number>(images.length));
-  stats.forEach((image, i) => {
-    const scores = bleuFromStats(image);
-    for (let k = 0; k < MAX_ORDER; k++) {
-      perImage[k][i] = scores[k];
-      totals.guess[k] += image.guess[k];
-      totals.correct[k] += image.correct[k];
-    }
-    totals.testLength += image.testLength;
-    totals.referenceLength += image.referenceLength;
-  });
+  stats.forEach((image, i) => bleuFromStats(image).forEach((score, k) => (perImage[k][i] = score)));
+  const totals = sumBleuStats(stats);
   return { corpus: bleuFromStats(totals), perImage, totals };
+}
+
+/** A corpus's statistics: the images', each counted `multiplicity[i]` times where given (a bootstrap resample), else once. */
+export function sumBleuStats(images: readonly BleuStats[], multiplicity?: ArrayLike<number>): BleuStats {
+  const total: BleuStats = { testLength: 0, referenceLength: 0, guess: new Array<number>(MAX_ORDER).fill(0), correct: new Array<number>(MAX_ORDER).fill(0) };
+  images.forEach((stats, i) => {
+    const w = multiplicity ? multiplicity[i] : 1;
+    if (w === 0) return;
+    total.testLength += w * stats.testLength;
+    total.referenceLength += w * stats.referenceLength;
+    for (let k = 0; k < MAX_ORDER; k++) {
+      total.guess[k] += w * stats.guess[k];
+      total.correct[k] += w * stats.correct[k];
+    }
+  });
+  return total;
 }
 
 /** Each image's sufficient statistics (the toolkit's `cook_test`): whole numbers, so a corpus's are their sums in any order. */

@@ -15,6 +15,7 @@ export {
   bleuFromStats,
   closestReferenceLength,
   imageBleuStats,
+  sumBleuStats,
   type BleuResult,
   type BleuStats,
   type NgramImage,
