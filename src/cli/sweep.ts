@@ -10,7 +10,7 @@
  */
 import { Command, Option } from 'commander';
 
-import { expandSweep, readSweepFile, runLocal, runSlurm, type RequestStatus, type SlurmSettings, sweepStatus } from '../sweeps';
+import { expandSweep, readSweepFile, runLocal, runSlurm, type RequestStatus, type SlurmSettings, type Sweep, sweepStatus } from '../sweeps';
 import { positiveInteger } from './options';
 
 /** One line per request: its index, name, state and where (run id, job and task, Slurm's word). */
@@ -29,6 +29,17 @@ function counts(statuses: readonly RequestStatus[]): string {
   return [...by].map(([state, n]) => `${n} ${state}`).join(', ');
 }
 
+/** The sweep file read and expanded, and each request's state (the run store, then its Slurm task). */
+async function statusesOf(file: string): Promise<{ spec: Sweep; statuses: RequestStatus[] }> {
+  const spec = readSweepFile(file);
+  return { spec, statuses: await sweepStatus(spec, expandSweep(spec)) };
+}
+
+/** A request's state as JSON (`plan --json` and `status --json` print the same rows). */
+function jsonRow(s: RequestStatus) {
+  return { index: s.request.index, name: s.request.name, arm: s.request.arm.name, point: s.request.point, seed: s.request.seed, state: s.state, run: s.run?.id ?? null, task: s.task ?? null, logTail: s.logTail ?? null };
+}
+
 export function sweepCommand(): Command {
   const sweep = new Command('sweep').description('plan, run and follow a sweep file (JSON or YAML): a grid of runs, trained here or on a Slurm cluster');
 
@@ -38,12 +49,10 @@ export function sweepCommand(): Command {
     .argument('<file>', 'the sweep file')
     .option('--json', 'print the plan as JSON')
     .action(async (file: string, options: { json?: boolean }) => {
-      const spec = readSweepFile(file);
-      const statuses = await sweepStatus(spec, expandSweep(spec));
+      const { spec, statuses } = await statusesOf(file);
       const todo = statuses.filter((s) => s.state !== 'finished');
       if (options.json) {
-        const rows = statuses.map((s) => ({ index: s.request.index, name: s.request.name, arm: s.request.arm.name, point: s.request.point, seed: s.request.seed, state: s.state, run: s.run?.id ?? null }));
-        process.stdout.write(JSON.stringify({ sweep: spec.name, metric: spec.metric, runs: rows, toTrain: todo.length }, null, 2) + '\n');
+        process.stdout.write(JSON.stringify({ sweep: spec.name, metric: spec.metric, runs: statuses.map(jsonRow), toTrain: todo.length }, null, 2) + '\n');
         return;
       }
       process.stdout.write(`sweep ${spec.name} (${spec.file}), judged by ${spec.metric}: ${statuses.length} runs, ${counts(statuses)}\n`);
@@ -99,11 +108,9 @@ export function sweepCommand(): Command {
     .argument('<file>', 'the sweep file')
     .option('--json', 'print the states as JSON')
     .action(async (file: string, options: { json?: boolean }) => {
-      const spec = readSweepFile(file);
-      const statuses = await sweepStatus(spec, expandSweep(spec));
+      const { spec, statuses } = await statusesOf(file);
       if (options.json) {
-        const rows = statuses.map((s) => ({ index: s.request.index, name: s.request.name, state: s.state, run: s.run?.id ?? null, task: s.task ?? null, logTail: s.logTail ?? null }));
-        process.stdout.write(JSON.stringify({ sweep: spec.name, runs: rows }, null, 2) + '\n');
+        process.stdout.write(JSON.stringify({ sweep: spec.name, runs: statuses.map(jsonRow) }, null, 2) + '\n');
         return;
       }
       process.stdout.write(`sweep ${spec.name}: ${counts(statuses)}\n`);
