@@ -201,7 +201,7 @@ export class Adam {
         gradients: { values: gradients.values.subarray(a), slots: gradients.slots, stride: gradients.total },
       };
       const hyper = { beta1: this.beta1, beta2: this.beta2, step, root2, epsilon: this.epsilon };
-      if (tf.getBackend() === 'wasm' && wasmSpeedupsEnabled() && nativeAdamUpdate(operands, clip, hyper)) return;
+      if (onWasmWithSpeedups() && nativeAdamUpdate(operands, clip, hyper)) return;
       this.applyShareOps(operands, clip, step, root2);
     });
   }
@@ -249,7 +249,7 @@ export class Adam {
 
   /** The update on the wasm heap (native kernel; see the header), if it can run there. */
   private updatedInHeap(w: tf.Variable, gradient: Gradient, clip: GradientClip, m: tf.Variable, v: tf.Variable, step: number, root2: number): boolean {
-    if (tf.getBackend() !== 'wasm' || !wasmSpeedupsEnabled()) return false;
+    if (!onWasmWithSpeedups()) return false;
     const hyper = { beta1: this.beta1, beta2: this.beta2, step, root2, epsilon: this.epsilon };
     const result = nativeAdamUpdateInHeap(tf.backend() as BackendWasm, { w, m, v }, gradient, clip, hyper, step !== 0);
     if (!result.done) return false;
@@ -293,4 +293,9 @@ export class Adam {
   dispose(): void {
     for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
   }
+}
+
+/** Whether the native update may run: the wasm backend with its speedups on (else tfjs ops). */
+function onWasmWithSpeedups(): boolean {
+  return tf.getBackend() === 'wasm' && wasmSpeedupsEnabled();
 }
