@@ -209,11 +209,7 @@ export class Adam {
   /** applyShare's update of one weight's part in tfjs ops (where the native kernels do not run), host values in and out. */
   private applyShareOps(operands: AdamOperands, clip: GradientClip, step: number, root2: number): void {
     const { w, m, v, out, gradients } = operands;
-    const n = w.length;
-    const g = gradients.values.slice(0, n); // slot 0, then the others added in slot order (float32 sums, as the native kernel's)
-    for (let s = 1; s < gradients.slots; s++) {
-      for (let i = 0; i < n; i++) g[i] += gradients.values[s * gradients.stride + i];
-    }
+    const g = summedSlots(gradients.values, gradients.slots, gradients.stride, w.length);
     tf.tidy(() => {
       const next = this.updateOps(tf.tensor1d(w), tf.tensor1d(m), tf.tensor1d(v), tf.tensor1d(g), clip, step, root2);
       m.set(next.m.dataSync());
@@ -293,6 +289,19 @@ export class Adam {
   dispose(): void {
     for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
   }
+}
+
+/**
+ * n values of gradient slots `stride` floats apart from the start of `values`, summed in slot
+ * order in float32 (slot 0, plus slot 1, …): the native kernel's additions, for the paths in
+ * JavaScript (the tfjs-ops share update, the global norm's sum of squares).
+ */
+export function summedSlots(values: Float32Array, slots: number, stride: number, n: number): Float32Array {
+  const g = values.slice(0, n);
+  for (let s = 1; s < slots; s++) {
+    for (let i = 0; i < n; i++) g[i] += values[s * stride + i];
+  }
+  return g;
 }
 
 /** Whether the native update may run: the wasm backend with its speedups on (else tfjs ops). */

@@ -35,7 +35,7 @@ import { Worker } from 'worker_threads';
 import * as tf from '@tensorflow/tfjs';
 
 import type { BackendKind } from '../compute/backend';
-import type { GradientClip, GradientSlots } from '../compute/adam';
+import { type GradientClip, type GradientSlots, summedSlots } from '../compute/adam';
 import { SharedPanels, sharePanels, type WeightsVersion } from '../compute/shared-panels';
 import { copyValuesInto } from '../compute/tensor-values';
 import { rowLength } from '../data/encoded-captions';
@@ -247,12 +247,8 @@ export function squaresOf(gradients: GradientSlots, layout: readonly { size: num
   layout.forEach(({ size }, k) => {
     const [a, b] = [Math.max(range.from, offset), Math.min(range.to, offset + size)];
     offset += size;
-    if (!present[k]) return;
-    for (let i = a; i < b; i++) {
-      let g = values[i];
-      for (let s = 1; s < slots; s++) g = Math.fround(g + values[s * total + i]);
-      squares += g * g;
-    }
+    if (!present[k] || a >= b) return;
+    for (const g of summedSlots(values.subarray(a), slots, total, b - a)) squares += g * g;
   });
   return squares;
 }
