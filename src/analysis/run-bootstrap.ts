@@ -1,26 +1,40 @@
 /**
  * The paired bootstrap (bootstrap.ts) of finished runs: an arm's runs (its seeds) against its
- * reference's, on the captions each run decoded for a split (captions-<split>.json, from the
- * beam its evaluation used) and the split's references in the dataset the runs were trained on,
+ * reference's, on the captions each run decoded for a split and beam (captions-<split>.json
+ * for the run's own beam, captions-<split>-beam<b>.json for another: tracking's
+ * `evaluationSplit`) and the split's references in the dataset the runs were trained on,
  * tokenized as the coco-caption toolkit does, in the order the runs' evaluation scored them. So
  * the point estimate is exactly the difference of the runs' recorded scores (mean over seeds),
- * and the interval says how much of it the choice of test images could explain.
+ * and the interval says how much of it the choice of test images could explain. Each run's
+ * captions are checked against its recorded BLEU-4 first: captions that do not give the score
+ * they were filed with (decoded again since, or edited) are an error, not a silent interval.
  *
- *   const [bleu4, cider] = await runsBootstrap(armRuns, referenceRuns);   // test split, 1,000 resamples
+ *   const [bleu4, cider] = await runsBootstrap(armRuns, referenceRuns);   // test split, beam 3, 1,000 resamples
  */
 import { configFromIdentity } from '../config';
-import { tokenizeCaptions } from '../metrics';
-import { readCaptions, type Run } from '../tracking';
+import { computeBleu, tokenizeCaptions } from '../metrics';
+import { evaluationSplit, readCaptions, type Run } from '../tracking';
 import { loadConfigDataset } from '../train/setup';
 import { pairedBootstrap, type PairedDifference } from './bootstrap';
 
-/** The paired bootstrap of an arm's runs against the reference's on one split (default test). */
-export async function runsBootstrap(arm: readonly Run[], reference: readonly Run[], options: { split?: string; resamples?: number; seed?: number } = {}): Promise<PairedDifference[]> {
+export interface RunsBootstrapOptions {
+  /** Default 'test'. */
+  split?: 'val' | 'test';
+  /** The free-running beam whose captions are compared (default each run's own, `decode.beam`). */
+  beam?: number;
+  resamples?: number;
+  seed?: number;
+}
+
+/** The paired bootstrap of an arm's runs against the reference's on one split and beam. */
+export async function runsBootstrap(arm: readonly Run[], reference: readonly Run[], options: RunsBootstrapOptions = {}): Promise<PairedDifference[]> {
   const split = options.split ?? 'test';
   if (arm.length === 0 || reference.length === 0) throw new Error('runsBootstrap: give at least one run on each side');
+  const beamOf = (run: Run) => options.beam ?? configFromIdentity(run.config.config).decode.beam;
   const captionsOf = (run: Run) => {
-    const captions = readCaptions(run.dir, split);
-    if (!captions) throw new Error(`runsBootstrap: run ${run.id} has no captions for the ${split} split (captions-${split}.json; evaluate it first)`);
+    const filedAs = evaluationSplit(split, beamOf(run), configFromIdentity(run.config.config).decode.beam);
+    const captions = readCaptions(run.dir, filedAs);
+    if (!captions) throw new Error(`runsBootstrap: run ${run.id} has no ${split} captions for beam ${beamOf(run)} (captions-${filedAs}.json; evaluate it first)`);
     return new Map(captions.map((c) => [String(c.image_id), c.caption]));
   };
   const first = reference[0];
@@ -41,5 +55,17 @@ export async function runsBootstrap(arm: readonly Run[], reference: readonly Run
     if (!refs) throw new Error(`runsBootstrap: image ${id} of run ${first.id}'s ${split} captions is not in its dataset (${dataset.file})`);
     return tokenizeCaptions(refs);
   });
-  return pairedBootstrap({ references, arm: hypotheses(arm), reference: hypotheses(reference) }, options);
+  const input = { references, arm: hypotheses(arm), reference: hypotheses(reference) };
+  [...arm, ...reference].forEach((run, i) => checkRecordedBleu(run, split, beamOf(run), references, [...input.arm, ...input.reference][i]));
+  return pairedBootstrap(input, options);
+}
+
+/** The run's captions must give the BLEU-4 its summary records for them (the same coco-caption computation). */
+function checkRecordedBleu(run: Run, split: string, beam: number, references: readonly (readonly string[])[], hypotheses: readonly string[]): void {
+  const recorded = run.summary.metrics.find((m) => m.name === 'BLEU-4' && m.split === split && m.protocol === 'free-running' && m.beam === beam);
+  if (!recorded) throw new Error(`runsBootstrap: run ${run.id} records no free-running ${split} BLEU-4 with beam ${beam} (summary.json)`);
+  const computed = computeBleu(references, hypotheses).corpus[3];
+  if (Math.abs(computed - recorded.value) > 1e-9) {
+    throw new Error(`runsBootstrap: run ${run.id}'s ${split} captions for beam ${beam} give BLEU-4 ${computed}, but its summary.json records ${recorded.value}: the captions were replaced after that evaluation; evaluate the run again`);
+  }
 }

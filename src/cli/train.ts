@@ -117,7 +117,7 @@ export function evalCommand(): Command {
       const job = await captionerJob(config, { name: run.config.name, purpose: 'decode' });
       const state = await run.restore(job, 'best');
       try {
-        const { result, ...evaluation } = await evaluateSplit(state, options.split, { beam, maxLength, lengthPenalty: config.decode.lengthPenalty });
+        const { result, ...evaluation } = await evaluateSplit(state, options.split, { beam, maxLength, lengthPenalty: config.decode.lengthPenalty, runBeam: config.decode.beam });
         await recordEvaluation(run, evaluation);
         process.stdout.write(formatScoresTable(result.metrics as MetricEntry[]));
         for (const m of evaluation.metrics ?? []) {

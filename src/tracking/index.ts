@@ -18,7 +18,7 @@ export type { AttentionMap, CaptionResult, EpochContext, Evaluation, EvaluationC
 export { attentionGrid, readAttention, readCaptions, writeAttention, writeCaptions } from './artifacts';
 export { acquireLock, isProcessAlive, readLock } from './lock';
 export type { LockHandle, LockOwner } from './lock';
-export { resultsRoot, runFolder, runsFolder, RESULTS_ENV_VAR, RUN_FILES } from './paths';
+export { evaluationSplit, resultsRoot, runFolder, runsFolder, RESULTS_ENV_VAR, RUN_FILES } from './paths';
 export { metricColumn, metricKey, protocolLabel, OWN_IMPLEMENTATION, RUN_STATUSES } from './records';
 export type { MetricLabel, MetricRecord, RunMetric, RunStatus, StatusRecord, SummaryRecord } from './records';
 export { Run } from './run';

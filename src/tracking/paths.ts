@@ -45,6 +45,18 @@ export const RUN_FILES = {
   checkpoints: 'checkpoints',
 } as const;
 
+/**
+ * The name a free-running evaluation's captions and attention are filed under: the split for
+ * the run's own beam (`decode.beam`, what training evaluated), `<split>-beam<b>` for any
+ * other, so decoding again with another beam never replaces the captions its scores came from.
+ *
+ *   evaluationSplit('test', 3, 3);   // 'test'        -> captions-test.json
+ *   evaluationSplit('test', 1, 3);   // 'test-beam1'  -> captions-test-beam1.json
+ */
+export function evaluationSplit(split: string, beam: number, runBeam: number): string {
+  return beam === runBeam ? split : `${split}-beam${beam}`;
+}
+
 /** `captions-<split>.json`: generated captions in the COCO result format. */
 export function captionsFile(split: string): string {
   assertSplitName(split);

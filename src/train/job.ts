@@ -23,7 +23,7 @@ import type { Captioner } from '../model/captioner';
 import { type CaptionerConfig, identityConfig } from '../config';
 import { sceneAnnotations } from '../data/scenes/annotations';
 import { type AttentionCorrectness, attentionCorrectness, type AttentionItem } from '../model/attention-correctness';
-import { recordEvaluation, type AttentionMap, type CaptionResult, type Evaluation, type MetricLabel, type Run, type RunMetric, type TrainingJob } from '../tracking';
+import { evaluationSplit, recordEvaluation, type AttentionMap, type CaptionResult, type Evaluation, type MetricLabel, type Run, type RunMetric, type TrainingJob } from '../tracking';
 import { freeRunningEvaluation, type FreeRunningResult, teacherForcedEvaluation } from './evaluate';
 import { buildCaptioner, prepareData, type PreparedData, trainerOptions } from './setup';
 import { guardSlowBackend } from './backend-guard';
@@ -91,7 +91,7 @@ export function sceneAttention(data: PreparedData, captions: FreeRunningResult['
 export async function evaluateSplit(
   state: CaptionerState,
   split: 'val' | 'test',
-  decode: { beam: number; maxLength: number; lengthPenalty?: number; log?: ((line: string) => void) | null },
+  decode: { beam: number; maxLength: number; lengthPenalty?: number; log?: ((line: string) => void) | null; runBeam?: number },
 ): Promise<Evaluation & { result: FreeRunningResult }> {
   const { data, captioner } = state;
   const result = await freeRunningEvaluation(captioner, data, data.images[split], { split, ...decode });
@@ -103,7 +103,8 @@ export async function evaluateSplit(
     metrics.push({ name: 'attention-box-area', value: attention.meanArea, ...label });
   }
   const files = evaluationFiles(data, result);
-  return { result, metrics, captions: { [split]: files.captions }, attention: { [split]: files.attention } };
+  const filedAs = evaluationSplit(split, decode.beam, decode.runBeam ?? decode.beam); // another beam than the run's own: its own files
+  return { result, metrics, captions: { [filedAs]: files.captions }, attention: { [filedAs]: files.attention } };
 }
 
 /**
@@ -259,6 +260,7 @@ export async function ensureEvaluation(
       beam: settings.beam,
       maxLength: config.decode.maxLength,
       lengthPenalty: config.decode.lengthPenalty,
+      runBeam: config.decode.beam,
     });
     await recordEvaluation(run, evaluation);
   } finally {

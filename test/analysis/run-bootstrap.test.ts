@@ -9,9 +9,9 @@ import { before, test } from 'node:test';
 
 import { runsBootstrap } from '../../src/analysis/run-bootstrap';
 import { selectBackend } from '../../src/compute/backend';
-import { resolveConfig } from '../../src/config';
-import { experiment, type Run } from '../../src/tracking';
-import { captionerJob } from '../../src/train/job';
+import { configFromIdentity, resolveConfig } from '../../src/config';
+import { experiment, loadRun, type Run } from '../../src/tracking';
+import { captionerJob, ensureEvaluation } from '../../src/train/job';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'run-bootstrap-'));
 const runs: Record<string, Run> = {};
@@ -46,6 +46,29 @@ test("on the runs' own test captions, the point estimates are their recorded sco
     assert.equal(d.resamples, 200);
     assert.ok(d.low <= d.high, `${d.metric}: an interval`);
   }
-  await assert.rejects(runsBootstrap([runs['arm-s1']], [runs['ref-s1']], { split: 'val' }), new RegExp(`run ${runs['ref-s1'].id} has no captions for the val split`));
+  await assert.rejects(runsBootstrap([runs['arm-s1']], [runs['ref-s1']], { split: 'val' }), new RegExp(`run ${runs['ref-s1'].id} has no val captions for beam 1`));
   await assert.rejects(runsBootstrap([], [runs['ref-s1']]), /at least one run on each side/);
+});
+
+test('another beam is decoded into its own captions file, and compared on them; captions that no longer give their recorded score are refused', async () => {
+  const ids = ['arm-s1', 'ref-s1'].map((name) => runs[name].id);
+  const own = fs.readFileSync(path.join(runs['ref-s1'].dir, 'captions-test.json'), 'utf8');
+  for (const run of [runs['arm-s1'], runs['ref-s1']]) await ensureEvaluation(run, configFromIdentity(run.config.config), { split: 'test', beam: 2 });
+  const [arm, ref] = ids.map((id) => loadRun(id, { root }));
+  assert.equal(fs.readFileSync(path.join(ref.dir, 'captions-test.json'), 'utf8'), own, "the run's own beam-1 captions are left as they were");
+  assert.ok(fs.existsSync(path.join(ref.dir, 'captions-test-beam2.json')));
+  const [bleu] = await runsBootstrap([arm], [ref], { beam: 2, resamples: 50 });
+  assert.equal(bleu.arm, arm.metric('BLEU-4', { split: 'test', beam: 2 })!.value);
+  assert.equal(bleu.reference, ref.metric('BLEU-4', { split: 'test', beam: 2 })!.value);
+
+  // Beam 1's captions replaced by beam 2's: they no longer give beam 1's recorded BLEU-4.
+  const file = path.join(ref.dir, 'captions-test.json');
+  const beam2 = fs.readFileSync(path.join(ref.dir, 'captions-test-beam2.json'), 'utf8');
+  const replaced = JSON.parse(beam2).map((c: { image_id: number; caption: string }, i: number) => (i === 0 ? { ...c, caption: `${c.caption} red` } : c));
+  fs.writeFileSync(file, JSON.stringify(replaced));
+  try {
+    await assert.rejects(runsBootstrap([arm], [ref], { resamples: 10 }), new RegExp(`run ${ref.id}'s test captions for beam 1 give BLEU-4 .* but its summary.json records`));
+  } finally {
+    fs.writeFileSync(file, own);
+  }
 });
