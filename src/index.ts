@@ -73,6 +73,8 @@ export type { AblationArm, ArmSummary, Spread, RunReader } from './analysis/abla
 export { ablationFigure } from './viz/ablation-figures';
 export { pairedBootstrap, type PairedDifference } from './analysis/bootstrap';
 export { runsBootstrap } from './analysis/run-bootstrap';
+export { compareArms, comparisonRows, formatDifference, COMPARED_METRICS } from './analysis/comparisons';
+export type { ArmComparison, ComparisonRequest } from './analysis/comparisons';
 export { ABLATIONS_SWEEP, ablationPlans, reportModels, REFERENCE_ARM, WORD_INPUTS_STUDY } from './analysis/ablation-plans';
 export { expandSweep, readSweepFile, sweepStatus, type Sweep, type SweepRequest } from './sweeps';
 export type { AblationPlan, AblationRequest } from './analysis/ablation-plans';

@@ -22,6 +22,8 @@ export interface RunsBootstrapOptions {
   split?: 'val' | 'test';
   /** The free-running beam whose captions are compared (default each run's own, `decode.beam`). */
   beam?: number;
+  /** The reference side's beam, when it differs (a beam-size study: the same runs at beam 1 against beam 3). */
+  referenceBeam?: number;
   resamples?: number;
   seed?: number;
 }
@@ -30,18 +32,18 @@ export interface RunsBootstrapOptions {
 export async function runsBootstrap(arm: readonly Run[], reference: readonly Run[], options: RunsBootstrapOptions = {}): Promise<PairedDifference[]> {
   const split = options.split ?? 'test';
   if (arm.length === 0 || reference.length === 0) throw new Error('runsBootstrap: give at least one run on each side');
-  const beamOf = (run: Run) => options.beam ?? configFromIdentity(run.config.config).decode.beam;
-  const captionsOf = (run: Run) => {
-    const filedAs = evaluationSplit(split, beamOf(run), configFromIdentity(run.config.config).decode.beam);
+  const beamOf = (run: Run, side: 'arm' | 'reference') => (side === 'reference' ? options.referenceBeam : undefined) ?? options.beam ?? configFromIdentity(run.config.config).decode.beam;
+  const captionsOf = (run: Run, side: 'arm' | 'reference') => {
+    const filedAs = evaluationSplit(split, beamOf(run, side), configFromIdentity(run.config.config).decode.beam);
     const captions = readCaptions(run.dir, filedAs);
-    if (!captions) throw new Error(`runsBootstrap: run ${run.id} has no ${split} captions for beam ${beamOf(run)} (captions-${filedAs}.json; evaluate it first)`);
+    if (!captions) throw new Error(`runsBootstrap: run ${run.id} has no ${split} captions for beam ${beamOf(run, side)} (captions-${filedAs}.json; evaluate it first)`);
     return new Map(captions.map((c) => [String(c.image_id), c.caption]));
   };
   const first = reference[0];
-  const order = [...captionsOf(first).keys()]; // the order its evaluation scored the images in
-  const hypotheses = (runs: readonly Run[]) =>
+  const order = [...captionsOf(first, 'reference').keys()]; // the order its evaluation scored the images in
+  const hypotheses = (runs: readonly Run[], side: 'arm' | 'reference') =>
     runs.map((run) => {
-      const captions = captionsOf(run);
+      const captions = captionsOf(run, side);
       const missing = order.filter((id) => !captions.has(id));
       if (missing.length > 0 || captions.size !== order.length) {
         throw new Error(`runsBootstrap: run ${run.id} decoded other ${split} images than run ${first.id} (${captions.size} vs ${order.length}; e.g. ${missing.slice(0, 3).join(', ') || 'extra ones'})`);
@@ -55,8 +57,9 @@ export async function runsBootstrap(arm: readonly Run[], reference: readonly Run
     if (!refs) throw new Error(`runsBootstrap: image ${id} of run ${first.id}'s ${split} captions is not in its dataset (${dataset.file})`);
     return tokenizeCaptions(refs);
   });
-  const input = { references, arm: hypotheses(arm), reference: hypotheses(reference) };
-  [...arm, ...reference].forEach((run, i) => checkRecordedBleu(run, split, beamOf(run), references, [...input.arm, ...input.reference][i]));
+  const input = { references, arm: hypotheses(arm, 'arm'), reference: hypotheses(reference, 'reference') };
+  arm.forEach((run, i) => checkRecordedBleu(run, split, beamOf(run, 'arm'), references, input.arm[i]));
+  reference.forEach((run, i) => checkRecordedBleu(run, split, beamOf(run, 'reference'), references, input.reference[i]));
   return pairedBootstrap(input, options);
 }
 

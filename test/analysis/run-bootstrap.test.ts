@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { before, test } from 'node:test';
 
+import { compareArms, comparisonRows } from '../../src/analysis/comparisons';
 import { runsBootstrap } from '../../src/analysis/run-bootstrap';
 import { selectBackend } from '../../src/compute/backend';
 import { configFromIdentity, resolveConfig } from '../../src/config';
@@ -50,6 +51,27 @@ test("on the runs' own test captions, the point estimates are their recorded sco
   await assert.rejects(runsBootstrap([], [runs['ref-s1']]), /at least one run on each side/);
 });
 
+test('compareArms: each arm with its spread over seeds and its paired interval against the reference; the rows say which intervals leave 0 out', async () => {
+  const reference = { study: 'size', arm: 'hidden 16', runs: [runs['ref-s1'], runs['ref-s2']] };
+  const arm = { study: 'size', arm: 'hidden 32', runs: [runs['arm-s1']] };
+  const [own, against] = await compareArms([{ arm: reference, reference: null }, { arm, reference }], { beam: 1, resamples: 200, seed: 3 });
+  const recorded = (run: Run) => run.metric('BLEU-4', { split: 'test', beam: 1 })!.value;
+  assert.equal(own.differences, null);
+  assert.deepEqual(own.scores['BLEU-4'].values, [recorded(runs['ref-s1']), recorded(runs['ref-s2'])]);
+  assert.equal(own.scores['BLEU-4'].n, 2);
+  const [bleu, cider] = await runsBootstrap(arm.runs, reference.runs, { resamples: 200, seed: 3 });
+  assert.deepEqual([against.differences!['BLEU-4'].low, against.differences!['BLEU-4'].high], [bleu.low, bleu.high], 'the same seeded resamples');
+  assert.equal(against.differences!['CIDEr-D'].difference, cider.difference);
+  const rows = comparisonRows([own, against]);
+  assert.deepEqual(Object.keys(rows[1]), ['study', 'arm', 'n', 'BLEU-4', 'Δ BLEU-4 [95% CI]', 'CIDEr-D', 'Δ CIDEr-D [95% CI]', 'interval excludes 0']);
+  assert.equal(rows[0]['Δ BLEU-4 [95% CI]'], 'reference');
+  const sign = (x: number) => `${x >= 0 ? '+' : '-'}${Math.abs(x).toFixed(4)}`;
+  assert.equal(rows[1]['Δ BLEU-4 [95% CI]'], `${sign(bleu.difference)} [${sign(bleu.low)}, ${sign(bleu.high)}]`);
+  const excluded = [bleu, cider].filter((d) => d.excludesZero).map((d) => d.metric);
+  assert.equal(rows[1]['interval excludes 0'], excluded.join(', ') || 'neither');
+  assert.equal(rows[1].n, '1');
+});
+
 test('another beam is decoded into its own captions file, and compared on them; captions that no longer give their recorded score are refused', async () => {
   const ids = ['arm-s1', 'ref-s1'].map((name) => runs[name].id);
   const own = fs.readFileSync(path.join(runs['ref-s1'].dir, 'captions-test.json'), 'utf8');
@@ -60,6 +82,10 @@ test('another beam is decoded into its own captions file, and compared on them; 
   const [bleu] = await runsBootstrap([arm], [ref], { beam: 2, resamples: 50 });
   assert.equal(bleu.arm, arm.metric('BLEU-4', { split: 'test', beam: 2 })!.value);
   assert.equal(bleu.reference, ref.metric('BLEU-4', { split: 'test', beam: 2 })!.value);
+  // A beam-size comparison: the same run at beam 2 against its own beam 1.
+  const [beams] = await runsBootstrap([ref], [ref], { beam: 2, referenceBeam: 1, resamples: 50 });
+  assert.equal(beams.arm, ref.metric('BLEU-4', { split: 'test', beam: 2 })!.value);
+  assert.equal(beams.reference, ref.metric('BLEU-4', { split: 'test', beam: 1 })!.value);
 
   // Beam 1's captions replaced by beam 2's: they no longer give beam 1's recorded BLEU-4.
   const file = path.join(ref.dir, 'captions-test.json');
