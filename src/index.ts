@@ -70,7 +70,7 @@ export { loadConfigDataset } from './train/setup';
 export { trainRuns } from './train/parallel';
 export { summariseArms, summaryRows, spreadOf, formatSpread, testMetric, bestEpochValue, teacherForcedValue } from './analysis/ablations';
 export type { AblationArm, ArmSummary, Spread, RunReader } from './analysis/ablations';
-export { ablationFigure } from './viz/ablation-figures';
+export { ablationFigure, differenceFigure } from './viz/ablation-figures';
 export { pairedBootstrap, type PairedDifference } from './analysis/bootstrap';
 export { runsBootstrap } from './analysis/run-bootstrap';
 export { compareArms, comparisonRows, formatDifference, COMPARED_METRICS } from './analysis/comparisons';
