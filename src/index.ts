@@ -75,6 +75,8 @@ export { pairedBootstrap, type PairedDifference } from './analysis/bootstrap';
 export { runsBootstrap } from './analysis/run-bootstrap';
 export { compareArms, comparisonRows, formatDifference, COMPARED_METRICS } from './analysis/comparisons';
 export type { ArmComparison, ComparisonRequest } from './analysis/comparisons';
+export { keptByLength, scheduleCheck } from './analysis/schedule';
+export type { ScheduleCheck, SchedulePair } from './analysis/schedule';
 export { ABLATIONS_SWEEP, ablationPlans, reportModels, REFERENCE_ARM, WORD_INPUTS_STUDY } from './analysis/ablation-plans';
 export { expandSweep, readSweepFile, sweepStatus, type Sweep, type SweepRequest } from './sweeps';
 export type { AblationPlan, AblationRequest } from './analysis/ablation-plans';
