@@ -2,16 +2,17 @@
  * The runs the notebooks train, in one place, so that notebook 05 asks for exactly the runs
  * notebooks 02-04 trained (and loads them) instead of rebuilding their configs by hand.
  *
- *   reportModels(params, [1, 2]);              // the report's two models on the profile's schedule, two seeds each
- *   const { plans, requests } = ablationPlans(params, { epochs: 3, seeds: [1, 2] });   // sweeps/ablations.yaml's arms
+ *   reportModels(params, [1, 2, 3]);           // the report's two models on the profile's schedule, three seeds each
+ *   const { plans, requests } = ablationPlans(params, { epochs: 8, seeds: [1, 2, 3] });   // sweeps/ablations.yaml's arms
  *   const runs = await trainRuns(requests);    // notebook 04
  *
  * The ablation studies are a sweep file, sweeps/ablations.yaml (src/sweeps/): each arm changes
  * one thing against the reference (the baseline on the same short schedule): word inputs
  * (learned, BERT static, causal, bidirectional), context (attention or the mean feature), the
- * doubly stochastic term (alpha_c 0 or 1), the encoder (frozen pretrained or a small CNN from
- * scratch; scenes only), occlusion (the report's future work; scenes only). A user changes a
- * study by editing the file. Beam size is a decoding setting, evaluated on the reference's runs.
+ * doubly stochastic term (alpha_c 0 or 1), occlusion (the report's future work; scenes only).
+ * A user changes a study by editing the file, or passes another sweep (sweeps/encoder.yaml: a
+ * small CNN from scratch against the frozen encoder). Beam size is a decoding setting,
+ * evaluated on the reference's runs.
  */
 import { projectPath } from '../common/project';
 import { dottedOverride, notebookConfig, type NotebookParameters, type VariantName } from '../config';
@@ -58,8 +59,8 @@ function withNotebookSchedule(sweep: Sweep, options: { epochs: number | null; se
  * The run requests of every arm and seed of the ablations' sweep file (`sweep`, default
  * {@link ABLATIONS_SWEEP}), on the notebook's data and schedule `epochs` (null: the profile's),
  * with its seeds; arms whose `when` does not hold (scenes-only studies on COCO) are left out.
- * Ordered for parallel training: the slowest arm first (the CNN trained from scratch), then
- * seed by seed, so that a second seed finds the first's BERT vectors cached.
+ * Ordered for parallel training: the slowest arm first (a CNN trained from scratch, where a
+ * sweep has one), then seed by seed, so that a second seed finds the first's BERT vectors cached.
  */
 export function ablationPlans(params: NotebookParameters, options: { epochs: number | null; seeds: readonly number[]; sweep?: Sweep }): { plans: AblationPlan[]; requests: AblationRequest[] } {
   if (options.seeds.length === 0) throw new Error('ablationPlans: give at least one seed');
