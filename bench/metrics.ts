@@ -6,12 +6,15 @@
  *
  * Also the paired bootstrap (src/analysis/bootstrap.ts) on the same test split: one seed a
  * side (the corpus's hypotheses against a second corpus's, same references), 1,000
- * resamples of BLEU-4 and CIDEr-D, timed once (tokenization excluded, encoding included).
+ * resamples of BLEU-4 and CIDEr-D, timed once (tokenization excluded, encoding included),
+ * on one thread and on every core (src/analysis/bootstrap-threads.ts, the same numbers).
  *
  *   npx tsx bench/metrics.ts
  */
 import { createRng } from '../src/common/random';
-import { pairedBootstrap } from '../src/analysis/bootstrap';
+import * as os from 'os';
+
+import { pairedBootstrapThreads } from '../src/analysis/bootstrap-threads';
 import { scoreCaptions, tokenizeCaptions, type ImageId, type ScoreOptions } from '../src/metrics';
 
 const IMAGES = 5000;
@@ -96,17 +99,17 @@ export async function benchMetrics(): Promise<{ name: string; medianMs: number; 
   return { name: 'metrics: scoreCaptions, 5000 images x 5 refs', medianMs: times[Math.floor(RUNS / 2)], runs: RUNS, images: IMAGES };
 }
 
-/** The paired bootstrap at COCO size: 5,000 images x 5 references, 1,000 resamples, one seed a side. */
-export function benchBootstrap(resamples = 1000): { name: string; medianMs: number; runs: number; images: number; resamples: number } {
+/** The paired bootstrap at COCO size: 5,000 images x 5 references, 1,000 resamples, one seed a side, on `threads` threads (default every core). */
+export async function benchBootstrap(resamples = 1000, threads = os.availableParallelism()): Promise<{ name: string; medianMs: number; runs: number; images: number; resamples: number; threads: number }> {
   const [a, b] = [makeCaptionCorpus(1), makeCaptionCorpus(2)];
   const ids = [...a.references.keys()];
   const references = ids.map((id) => tokenizeCaptions(a.references.get(id)!));
   const arm = [tokenizeCaptions(ids.map((id) => a.hypotheses.get(id)!))];
   const reference = [tokenizeCaptions([...b.hypotheses.values()])];
   const start = process.hrtime.bigint();
-  pairedBootstrap({ references, arm, reference }, { resamples });
+  await pairedBootstrapThreads({ references, arm, reference }, { resamples, threads });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
-  return { name: `paired bootstrap (BLEU-4, CIDEr-D), ${IMAGES} images x ${REFERENCES} refs, ${resamples} resamples, 1 seed a side`, medianMs: ms, runs: 1, images: IMAGES, resamples };
+  return { name: `paired bootstrap (BLEU-4, CIDEr-D), ${IMAGES} images x ${REFERENCES} refs, ${resamples} resamples, 1 seed a side, ${threads} thread(s)`, medianMs: ms, runs: 1, images: IMAGES, resamples, threads };
 }
 
 if (require.main === module) {

@@ -103,7 +103,7 @@ export async function runBenchmarks(args: readonly string[] = []): Promise<Bench
         for (const v of VARIANTS) report(await inColumn(v, () => benchFeatures()));
         break;
       case 'metrics':
-        report([(await benchMetrics()) as BenchResult, benchBootstrap() as BenchResult]);
+        report([(await benchMetrics()) as BenchResult, (await benchBootstrap(1000, 1)) as BenchResult, ...(os.availableParallelism() > 1 ? [(await benchBootstrap(1000)) as BenchResult] : [])]);
         break;
       case 'kernels':
         report(benchKernels());

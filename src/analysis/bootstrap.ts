@@ -62,14 +62,28 @@ export interface PairedDifference {
   differences: Float64Array;
 }
 
-/** `resamples` draws of `n` image indices with replacement, from a seeded generator: the same draws for every system compared. */
-export function resampleDraws(n: number, resamples: number, seed: number): Int32Array[] {
+/**
+ * Draws of `n` image indices with replacement, one after another from a seeded generator: the
+ * same draws for every system compared, and draw r is the same whichever thread asks for it.
+ * `draw` is refilled in place (the caller keeps what it needs).
+ */
+export function* drawSequence(n: number, seed: number, draw = new Int32Array(n)): Generator<Int32Array> {
   const rng = createRng(`paired-bootstrap:${seed}`);
-  return Array.from({ length: resamples }, () => {
-    const draw = new Int32Array(n);
+  for (;;) {
     for (let i = 0; i < n; i++) draw[i] = rng.int(n);
-    return draw;
-  });
+    yield draw;
+  }
+}
+
+/** The first `resamples` draws of `drawSequence`, each its own array. */
+export function resampleDraws(n: number, resamples: number, seed: number): Int32Array[] {
+  const out: Int32Array[] = [];
+  if (resamples <= 0) return out;
+  for (const draw of drawSequence(n, seed)) {
+    out.push(Int32Array.from(draw));
+    if (out.length === resamples) break;
+  }
+  return out;
 }
 
 /** The q-quantile of sorted values, interpolating linearly between neighbours (numpy's default). */
@@ -80,13 +94,32 @@ export function quantile(sorted: ArrayLike<number>, q: number): number {
   return sorted[below] + (sorted[above] - sorted[below]) * (at - below);
 }
 
+export interface BootstrapOptions {
+  /** Default 1,000. */
+  resamples?: number;
+  /** Of the draws' generator (default 1). */
+  seed?: number;
+  /** Of the interval (default 0.95). */
+  level?: number;
+}
+
+/** Both metrics of each side (mean over its seeds) on the corpus of a draw (null: the test set itself). */
+export type BootstrapScores = (draw: Int32Array | null) => Record<BootstrapMetric, [number, number]>;
+
 /**
  * The paired bootstrap of BLEU-4 and CIDEr-D differences (arm - reference), `resamples`
  * draws (default 1,000) from `seed`; checks that every list covers every image.
+ * (bootstrap-threads.ts runs the same resamples on several threads, to the same numbers.)
  */
-export function pairedBootstrap(input: PairedInput, options: { resamples?: number; seed?: number; level?: number } = {}): PairedDifference[] {
+export function pairedBootstrap(input: PairedInput, options: BootstrapOptions = {}): PairedDifference[] {
   const resamples = options.resamples ?? 1000;
-  const level = options.level ?? 0.95;
+  const scores = bootstrapScorer(input);
+  const differences = resampleDifferences(scores, input.references.length, options.seed ?? 1, 0, resamples);
+  return summariseBootstrap(scores(null), differences, options.level ?? 0.95);
+}
+
+/** The scorer of both sides on any draw: everything tokenized, counted and vectorised once. */
+export function bootstrapScorer(input: PairedInput): BootstrapScores {
   const n = input.references.length;
   if (n === 0) throw new Error('pairedBootstrap: no test images');
   if (input.arm.length === 0 || input.reference.length === 0) throw new Error('pairedBootstrap: give at least one seed of hypotheses for each side');
@@ -110,8 +143,7 @@ export function pairedBootstrap(input: PairedInput, options: { resamples?: numbe
   const referenceVectors = references.map((refs) => refs.map((r) => cider.vector(r)));
   const hypothesisVectors = sides.map((systems) => systems.map((images) => images.map((image) => cider.vector(image.hypothesis))));
 
-  /** Both metrics of each side (mean over its seeds) on the corpus of `draw` (null: the test set). */
-  const scores = (draw: Int32Array | null): Record<BootstrapMetric, [number, number]> => {
+  return (draw) => {
     const multiplicity = new Int32Array(n);
     if (draw) for (const i of draw) multiplicity[i]++;
     else multiplicity.fill(1);
@@ -141,20 +173,31 @@ export function pairedBootstrap(input: PairedInput, options: { resamples?: numbe
     });
     return out;
   };
+}
 
-  const observed = scores(null);
-  const draws = resampleDraws(n, resamples, options.seed ?? 1);
-  const differences = { 'BLEU-4': new Float64Array(resamples), 'CIDEr-D': new Float64Array(resamples) };
-  draws.forEach((draw, r) => {
-    const s = scores(draw);
-    for (const m of ['BLEU-4', 'CIDEr-D'] as const) differences[m][r] = s[m][0] - s[m][1];
-  });
+/** The differences arm - reference on resamples [from, to) of the draws from `seed`, in draw order. */
+export function resampleDifferences(scores: BootstrapScores, n: number, seed: number, from: number, to: number): Record<BootstrapMetric, Float64Array> {
+  const differences = { 'BLEU-4': new Float64Array(Math.max(0, to - from)), 'CIDEr-D': new Float64Array(Math.max(0, to - from)) };
+  if (to <= from) return differences;
+  let r = 0;
+  for (const draw of drawSequence(n, seed)) {
+    if (r >= from) {
+      const s = scores(draw);
+      for (const m of ['BLEU-4', 'CIDEr-D'] as const) differences[m][r - from] = s[m][0] - s[m][1];
+    }
+    if (++r >= to) break;
+  }
+  return differences;
+}
+
+/** The point estimates and the percentile intervals of the resamples' differences. */
+export function summariseBootstrap(observed: Record<BootstrapMetric, [number, number]>, differences: Record<BootstrapMetric, Float64Array>, level: number): PairedDifference[] {
   return (['BLEU-4', 'CIDEr-D'] as const).map((metric) => {
     const sorted = Float64Array.from(differences[metric]).sort();
     const tail = Math.round(((1 - level) / 2) * 1e12) / 1e12; // 0.025 for 95 %, not 0.025000000000000022
     const [low, high] = [quantile(sorted, tail), quantile(sorted, 1 - tail)];
     const [arm, reference] = observed[metric];
-    return { metric, arm, reference, difference: arm - reference, low, high, level, excludesZero: low > 0 || high < 0, resamples, differences: differences[metric] };
+    return { metric, arm, reference, difference: arm - reference, low, high, level, excludesZero: low > 0 || high < 0, resamples: sorted.length, differences: differences[metric] };
   });
 }
 

@@ -32,7 +32,7 @@ export interface ArmComparison {
 }
 
 /** Every comparison: the arm's spread over seeds and, against its reference, the paired bootstrap (1,000 seeded resamples unless told). */
-export async function compareArms(requests: readonly ComparisonRequest[], options: { beam?: number; resamples?: number; seed?: number } = {}): Promise<ArmComparison[]> {
+export async function compareArms(requests: readonly ComparisonRequest[], options: { beam?: number; resamples?: number; seed?: number; threads?: number | 'auto' } = {}): Promise<ArmComparison[]> {
   const out: ArmComparison[] = [];
   for (const r of requests) {
     const beam = r.beam ?? options.beam;
@@ -40,7 +40,7 @@ export async function compareArms(requests: readonly ComparisonRequest[], option
     const scores = Object.fromEntries(COMPARED_METRICS.map((m) => [m, spreadOf(r.arm.runs.map(testMetric(m, beam)))])) as Record<BootstrapMetric, Spread>;
     let differences: ArmComparison['differences'] = null;
     if (r.reference) {
-      const paired = await runsBootstrap(r.arm.runs, r.reference.runs, { beam, referenceBeam: r.referenceBeam ?? beam, resamples: options.resamples, seed: options.seed });
+      const paired = await runsBootstrap(r.arm.runs, r.reference.runs, { beam, referenceBeam: r.referenceBeam ?? beam, resamples: options.resamples, seed: options.seed, threads: options.threads });
       differences = Object.fromEntries(paired.map((d) => [d.metric, d])) as Record<BootstrapMetric, PairedDifference>;
     }
     out.push({ study: r.arm.study, arm: r.arm.arm, scores, differences });

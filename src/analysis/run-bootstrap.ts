@@ -15,7 +15,8 @@ import { configFromIdentity } from '../config';
 import { computeBleu, tokenizeCaptions } from '../metrics';
 import { evaluationSplit, readCaptions, type Run } from '../tracking';
 import { loadConfigDataset } from '../train/setup';
-import { pairedBootstrap, type PairedDifference } from './bootstrap';
+import type { PairedDifference } from './bootstrap';
+import { pairedBootstrapThreads } from './bootstrap-threads';
 
 export interface RunsBootstrapOptions {
   /** Default 'test'. */
@@ -26,6 +27,8 @@ export interface RunsBootstrapOptions {
   referenceBeam?: number;
   resamples?: number;
   seed?: number;
+  /** Threads for the resamples (bootstrap-threads.ts; default 'auto': every core for COCO-size work, one for small). */
+  threads?: number | 'auto';
 }
 
 /** The paired bootstrap of an arm's runs against the reference's on one split and beam. */
@@ -60,7 +63,7 @@ export async function runsBootstrap(arm: readonly Run[], reference: readonly Run
   const input = { references, arm: hypotheses(arm, 'arm'), reference: hypotheses(reference, 'reference') };
   arm.forEach((run, i) => checkRecordedBleu(run, split, beamOf(run, 'arm'), references, input.arm[i]));
   reference.forEach((run, i) => checkRecordedBleu(run, split, beamOf(run, 'reference'), references, input.reference[i]));
-  return pairedBootstrap(input, options);
+  return pairedBootstrapThreads(input, options);
 }
 
 /** The run's captions must give the BLEU-4 its summary records for them (the same coco-caption computation). */

@@ -3,9 +3,11 @@
 // the coco-caption implementations (computeBleu, computeCiderD), seed by seed; the bootstrap's
 // differences must be the same numbers, and its interval their percentiles.
 import { strict as assert } from 'node:assert';
+import * as os from 'node:os';
 import { test } from 'node:test';
 
 import { pairedBootstrap, quantile, resampleDraws } from '../../src/analysis/bootstrap';
+import { autoThreads, pairedBootstrapThreads, resampleRanges } from '../../src/analysis/bootstrap-threads';
 import { createRng } from '../../src/common/random';
 import { computeBleu, computeCiderD } from '../../src/metrics';
 
@@ -61,4 +63,21 @@ test('the same seed gives the same draws; an arm against itself has an interval 
   assert.deepEqual([quantile([1, 2, 3, 4], 0.5), quantile([1, 2, 3, 4], 0), quantile([1, 2, 3, 4], 1), quantile([0, 10], 0.25)], [2.5, 1, 4, 2.5]);
   assert.throws(() => pairedBootstrap({ ...input, arm: [input.arm[0].slice(1)] }), /arm seed 1 has 11 hypotheses for 12 test images/);
   assert.throws(() => pairedBootstrap({ ...input, reference: [] }), /at least one seed of hypotheses for each side/);
+});
+
+test('on several threads the resamples are the same numbers, in draw order; auto uses one thread for small work', async () => {
+  const input = corpus(15);
+  const one = pairedBootstrap(input, { resamples: 41, seed: 5 });
+  for (const threads of [2, 3]) {
+    const many = await pairedBootstrapThreads(input, { resamples: 41, seed: 5, threads });
+    many.forEach((d, k) => {
+      assert.deepEqual(d.differences, one[k].differences, `${threads} threads, ${d.metric}: every resample`);
+      assert.deepEqual([d.arm, d.reference, d.low, d.high, d.resamples], [one[k].arm, one[k].reference, one[k].low, one[k].high, 41]);
+    });
+  }
+  assert.deepEqual(resampleRanges(41, 3), [[0, 13], [13, 27], [27, 41]]);
+  assert.deepEqual(resampleRanges(2, 4), [[0, 1], [1, 2]], 'never a thread without a resample');
+  assert.equal(autoThreads(input, 1000), 1, '15 images x 4 systems x 1,000 resamples');
+  assert.equal(autoThreads({ ...input, references: new Array(5000).fill(input.references[0]) }, 1000), os.availableParallelism(), 'COCO size: every core');
+  await assert.rejects(pairedBootstrapThreads({ ...input, reference: [] }, { threads: 2 }), /at least one seed of hypotheses for each side/);
 });
