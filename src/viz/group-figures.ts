@@ -91,12 +91,15 @@ export function groupCurvesFigure(groups: readonly CurveGroup[], options: GroupC
   return {
     data,
     layout: {
-      title: { text: options.title ?? `${metric} per ${kind === 'epoch' ? 'epoch' : 'iteration'}: mean over seeds, band ${bandName}` },
+      // What the line and the band are, under every title.
+      title: { text: `${options.title ?? `${metric} per ${kind === 'epoch' ? 'epoch' : 'iteration'}`}<br><sup>line: mean over seeds; band: ${bandName}</sup>` },
       xaxis: { title: { text: kind === 'epoch' ? 'epoch' : 'iteration (optimiser step)' }, ...(kind === 'epoch' ? { dtick: 1 } : {}) },
       yaxis: { title: { text: options.yTitle ?? metric } },
       width: options.width ?? 760,
-      height: options.height ?? 420,
-      legend: { orientation: 'h', y: -0.2 },
+      height: options.height ?? 460,
+      // Below the x axis's title, not on it: anchored by its top, a margin that holds two rows.
+      legend: { orientation: 'h', x: 0, y: -0.3, yanchor: 'top' },
+      margin: { b: 140 },
     },
   };
 }

@@ -36,7 +36,7 @@ test('one colour per group: a filled band under each mean line; it renders; no c
   assert.deepEqual(data.map((t) => t.fill ?? null), [null, 'tonexty', null, null, 'tonexty', null]);
   assert.deepEqual(data.filter((t) => t.name).map((t) => t.name), ['a (n=3)', 'b (n=2)']);
   assert.notEqual((data[2].line as { color: string }).color, (data[5].line as { color: string }).color);
-  assert.match(String((figure.layout?.title as { text: string }).text), /mean over seeds, band ± 1 sd/);
+  assert.match(String((figure.layout?.title as { text: string }).text), /line: mean over seeds; band: ± 1 sd/);
   const png = await renderFigure(figure, { format: 'png', width: 400, height: 300 });
   assert.ok(png.length > 1000, 'a PNG came back');
   assert.throws(() => groupCurvesFigure([{ label: 'x', runs: [run('x', [1])] }], { metric: 'bleu' }), /no epoch records with a numeric "bleu" common to the runs of x/);
