@@ -26,7 +26,8 @@ import { listRuns, type RunEntry } from '../tracking/store';
 import { exportFigure } from '../viz/display';
 import type { Figure } from '../viz/renderer';
 import type { TableCell } from '../viz/tables';
-import { curvesOf, trainingLossFigure, validationLossFigure, type RunCurves } from '../viz/training-figures';
+import { groupCurvesFigure, type CurveGroup } from '../viz/group-figures';
+import { curvesOf, type RunCurves } from '../viz/training-figures';
 import { toHtml, toMarkdown, type Block } from './document';
 import { REPORT_NUMBERS } from '../analysis/paper-reference';
 import { readExportedTables, toCsv } from './tables';
@@ -62,7 +63,12 @@ export const RUN_FIGURE_PREFIX = 'runs-';
  * not read (and 500 paper-length histories would not fit in memory at once); every run's
  * numbers are in runs.csv and metrics.csv whatever their number.
  */
-export const MAX_RUNS_IN_FIGURES = 20;
+export const MAX_RUNS_IN_FIGURES = 40;
+
+/** A run's group in the loss figures: its name without the seed suffix (`ablation-alpha-c-1-s3` -> `ablation-alpha-c-1`). */
+export function seedGroupName(name: string): string {
+  return name.replace(/-s\d+$/, '');
+}
 
 function csv(table: RunTable): string {
   return toCsv(table.columns, table.rows.map((r) => table.columns.map((c) => r[c])));
@@ -103,32 +109,36 @@ async function renderRunFigures(runs: Run[], figuresDir: string, warnings: strin
   const drawn = [...runs].sort((a, b) => (a.summary.updatedAt < b.summary.updatedAt ? 1 : a.summary.updatedAt > b.summary.updatedAt ? -1 : 0)).slice(0, MAX_RUNS_IN_FIGURES);
   const left = runs.length - drawn.length;
   const of = (labels: string) => (left > 0 ? `the ${drawn.length} most recently updated runs (${runs.length} in all; runs.csv has every run): ${labels}` : labels);
-  const curves: RunCurves[] = [];
+  // One group per run name without its seed suffix (`baseline-s2` -> `baseline`): a line and a band per model or arm, not per run id.
+  const groups = new Map<string, RunCurves[]>();
   for (const run of drawn.sort((a, b) => (a.id < b.id ? -1 : 1))) {
     try {
-      curves.push(curvesOf(run));
+      const group = seedGroupName(run.config.name);
+      groups.set(group, [...(groups.get(group) ?? []), curvesOf(run)]);
     } catch (error) {
       const reason = `run ${run.id} left out of the training figures: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
       warnings.push(reason);
       log(`[captioning-lab] warning: ${reason}`);
     }
   }
-  const has = (kind: 'step' | 'epoch', metric: string) => curves.filter((c) => c.records.some((r) => r.kind === kind && typeof r[metric] === 'number'));
+  const has = (kind: 'step' | 'epoch', metric: string): CurveGroup[] =>
+    [...groups].map(([label, runs]) => ({ label, runs: runs.filter((c) => c.records.some((r) => r.kind === kind && typeof r[metric] === 'number')) })).filter((g) => g.runs.length > 0);
+  const named = (list: CurveGroup[]) => list.map((g) => `${g.label} (${g.runs.map((c) => c.label).join(', ')})`).join('; ');
   const wanted: { name: string; caption: string; build: () => Figure }[] = [];
   const steps = has('step', 'loss');
   if (steps.length > 0) {
     wanted.push({
       name: `${RUN_FIGURE_PREFIX}training-loss`,
-      caption: `Training loss per iteration (metrics.jsonl step lines) of ${of(steps.map((c) => c.label).join(', '))}`,
-      build: () => trainingLossFigure(steps, { smooth: Math.max(1, Math.round(Math.max(...steps.map((c) => c.records.length)) / 100)) }),
+      caption: `Training loss per iteration (metrics.jsonl step lines), mean over each group's seeds with a min-max band, of ${of(named(steps))}`,
+      build: () => groupCurvesFigure(steps, { kind: 'step', metric: 'loss', title: 'Training loss by iteration, per model or arm', yTitle: 'training loss' }),
     });
   }
   const epochs = has('epoch', 'val_loss');
   if (epochs.length > 0) {
     wanted.push({
       name: `${RUN_FIGURE_PREFIX}validation-loss`,
-      caption: `Validation loss per epoch (teacher-forced, as each job computes it) of ${of(epochs.map((c) => c.label).join(', '))}`,
-      build: () => validationLossFigure(epochs),
+      caption: `Validation loss per epoch (teacher-forced, as each job computes it), mean over each group's seeds with a min-max band, of ${of(named(epochs))}`,
+      build: () => groupCurvesFigure(epochs, { metric: 'val_loss', title: 'Validation loss by epoch, per model or arm', yTitle: 'validation loss' }),
     });
   }
   const done: { name: string; caption: string }[] = [];

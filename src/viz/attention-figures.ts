@@ -104,7 +104,7 @@ export function attentionFigure(input: AttentionFigureInput): Figure {
         reversescale: false,
         opacity: input.opacity ?? 0.6,
         showscale: k === T,
-        colorbar: { title: { text: 'α' }, len: 0.6, thickness: 10 },
+        colorbar: { title: { text: 'α' }, len: 0.9, thickness: 10, nticks: 4 }, // a short bar with many ticks runs them into each other
         xaxis: `x${axis}`,
         yaxis: `y${axis}`,
         hovertemplate: `${words[k - 1]}<br>α %{z:.3f}<extra></extra>`,

@@ -88,6 +88,11 @@ export function groupCurvesFigure(groups: readonly CurveGroup[], options: GroupC
       hovertemplate: `${group.label}<br>${kind} %{x}<br>mean ${metric} %{y:.4f} (n=${n})<extra></extra>`,
     });
   });
+  // The legend under the x axis's title, anchored by its top, with as many rows as its entries need at this width.
+  const width = options.width ?? 760;
+  const longest = Math.max(...groups.map((g) => g.label.length + 6));
+  const perRow = Math.max(1, Math.floor((width - 80) / (longest * 7.5 + 50)));
+  const rows = Math.ceil(groups.length / perRow);
   return {
     data,
     layout: {
@@ -95,11 +100,10 @@ export function groupCurvesFigure(groups: readonly CurveGroup[], options: GroupC
       title: { text: `${options.title ?? `${metric} per ${kind === 'epoch' ? 'epoch' : 'iteration'}`}<br><sup>line: mean over seeds; band: ${bandName}</sup>` },
       xaxis: { title: { text: kind === 'epoch' ? 'epoch' : 'iteration (optimiser step)' }, ...(kind === 'epoch' ? { dtick: 1 } : {}) },
       yaxis: { title: { text: options.yTitle ?? metric } },
-      width: options.width ?? 760,
-      height: options.height ?? 460,
-      // Below the x axis's title, not on it: anchored by its top, a margin that holds two rows.
+      width,
+      height: (options.height ?? 400) + 24 * rows,
       legend: { orientation: 'h', x: 0, y: -0.3, yanchor: 'top' },
-      margin: { b: 140 },
+      margin: { b: 90 + 24 * rows },
     },
   };
 }

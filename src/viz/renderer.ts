@@ -134,6 +134,57 @@ export async function renderFigure(figure: Figure, options: RenderOptions): Prom
   return decodeDataUrl(dataUrl, options.format);
 }
 
+/** A text element of a rendered figure: its text and its four corners in figure pixels (rotation kept). */
+export interface TextBox {
+  text: string;
+  /** [x, y] corners in order around the box, from the figure's top left. */
+  corners: [number, number][];
+}
+
+/**
+ * The text elements of an SVG figure as Chromium lays them out: each one's corners (its box
+ * in its own coordinates, through its transform to the figure's, so rotated tick labels stay
+ * rotated boxes) and the figure's size. Empty, hidden or transparent texts are left out.
+ */
+export async function measureSvgText(svg: string): Promise<{ width: number; height: number; texts: TextBox[] }> {
+  const { page } = await getSession();
+  return queue(() => page.evaluate(`(${MEASURE_TEXT_IN_PAGE})(${JSON.stringify(svg)})`)) as Promise<{ width: number; height: number; texts: TextBox[] }>;
+}
+
+/** measureSvgText's page side, as source: it runs in Chromium, whose DOM Node's types do not describe. */
+const MEASURE_TEXT_IN_PAGE = `(markup) => {
+  const host = document.createElement('div');
+  host.innerHTML = markup;
+  document.body.appendChild(host);
+  try {
+    const root = host.querySelector('svg');
+    if (!root) throw new Error('no <svg> element in the figure');
+    const rootBox = root.getBoundingClientRect();
+    const shown = (el) => {
+      for (let e = el; e && e !== root; e = e.parentElement) {
+        const style = getComputedStyle(e);
+        if (style.display === 'none' || style.visibility === 'hidden' || Number(style.opacity) === 0) return false;
+      }
+      return true;
+    };
+    const texts = [...root.querySelectorAll('text')].flatMap((t) => {
+      const text = (t.textContent || '').trim();
+      if (!text || !shown(t) || Number(getComputedStyle(t).fillOpacity) === 0) return [];
+      const box = t.getBBox();
+      const matrix = t.getScreenCTM();
+      if (!matrix || box.width === 0 || box.height === 0) return [];
+      const corner = (x, y) => {
+        const p = new DOMPoint(x, y).matrixTransform(matrix);
+        return [p.x - rootBox.left, p.y - rootBox.top];
+      };
+      return [{ text, corners: [corner(box.x, box.y), corner(box.x + box.width, box.y), corner(box.x + box.width, box.y + box.height), corner(box.x, box.y + box.height)] }];
+    });
+    return { width: rootBox.width, height: rootBox.height, texts };
+  } finally {
+    host.remove();
+  }
+}`;
+
 let tail: Promise<unknown> = Promise.resolve();
 
 /** Runs page work strictly one at a time. */

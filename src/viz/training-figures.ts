@@ -181,42 +181,56 @@ export interface MetricBarsOptions {
 }
 
 /**
- * Grouped bars: one group per run, one bar per metric and protocol, each bar labelled with
- * its protocol (`test, free-running, beam 3`), implementation included when not coco-caption.
+ * Grouped bars: one group per run or model, one bar per metric, and protocols never mixed.
+ * When every bar of a group shares one protocol (`test, free-running, beam 3`), the bars are
+ * keyed by metric name (one colour per metric across the groups) and the protocol is the
+ * group's second label line; otherwise there is one bar per metric and protocol, each named
+ * with its protocol. Implementations other than coco-caption are always said.
  */
 export function metricBarsFigure(bars: readonly MetricBar[], options: MetricBarsOptions = {}): Figure {
   const kept = bars.filter((b) => !options.metrics || options.metrics.includes(b.metric.name));
   if (kept.length === 0) throw new Error(`no metrics to plot${options.metrics ? ` among ${options.metrics.join(', ')}` : ''}`);
   const scale = options.scale ?? 1;
   const groups = [...new Set(kept.map((b) => b.group))];
-  const columns = [...new Set(kept.map((b) => metricColumn(b.metric)))];
+  const protocolOf = new Map(groups.map((g) => [g, [...new Set(kept.filter((b) => b.group === g).map((b) => protocolLabel(b.metric)))]]));
+  const byName = groups.every((g) => protocolOf.get(g)!.length === 1);
+  const key = (m: RunMetric) => (byName ? m.name : metricColumn(m));
+  const labels = groups.map((g) => (byName && protocolOf.get(g)![0] ? `${g}<br><sup>${protocolOf.get(g)![0]}</sup>` : g));
+  const columns = [...new Set(kept.map((b) => key(b.metric)))];
   const data = columns.map((column, i) => {
     const y = groups.map((g) => {
-      const bar = kept.find((b) => b.group === g && metricColumn(b.metric) === column);
+      const bar = kept.find((b) => b.group === g && key(b.metric) === column);
       return bar ? bar.metric.value * scale : null;
     });
-    const sample = kept.find((b) => metricColumn(b.metric) === column)!.metric;
+    const sample = kept.find((b) => key(b.metric) === column)!.metric;
     return {
       type: 'bar',
       name: column,
-      x: groups,
+      x: labels,
       y,
       text: y.map((v) => (v === null ? '' : `${v.toFixed(scale >= 100 ? 1 : 3)}`)),
       textposition: 'outside',
+      cliponaxis: false,
       marker: { color: RUN_COLOURS[i % RUN_COLOURS.length] },
-      hovertemplate: `%{x}<br>${sample.name}: %{y}<br>${protocolLabel(sample, { implementation: 'always' })}<extra></extra>`,
+      hovertemplate: `%{x}<br>${sample.name}: %{y}${byName ? '' : `<br>${protocolLabel(sample, { implementation: 'always' })}`}<extra></extra>`,
     };
   });
+  const width = options.width ?? 820;
+  // The legend under the axis, anchored by its top: as many rows as its entries need at this width.
+  const longest = Math.max(...columns.map((c) => c.length));
+  const perRow = Math.max(1, Math.floor((width - 80) / (longest * 7.5 + 50)));
+  const rows = Math.ceil(columns.length / perRow);
   return {
     data,
     layout: {
       title: { text: options.title ?? `Metrics by run (${scale !== 1 ? `x${scale}` : 'as recorded'})` },
       barmode: 'group',
-      xaxis: { title: { text: 'run' }, type: 'category' },
-      yaxis: { title: { text: scale !== 1 ? `value x${scale}` : 'value (0-1 scale; CIDEr-D x10; losses as recorded)' } },
-      width: options.width ?? 820,
-      height: options.height ?? 440,
-      legend: { orientation: 'h', y: -0.25 },
+      xaxis: { type: 'category', automargin: true },
+      yaxis: { title: { text: scale !== 1 ? `value x${scale}` : 'value (0-1; CIDEr-D x10)' }, automargin: true },
+      width,
+      height: (options.height ?? 440) + 22 * rows,
+      legend: { orientation: 'h', x: 0, y: -0.18, yanchor: 'top' },
+      margin: { b: 70 + 24 * rows },
     },
   };
 }

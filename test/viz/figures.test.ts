@@ -87,6 +87,14 @@ test('metric bars keep protocols apart and say them', () => {
   assert.match(String(fig.data[0].hovertemplate), /coco-caption/);
 });
 
+test('metric bars of groups with one protocol each: one colour per metric across the groups, the protocol under each group', () => {
+  const bar = (group: string, name: string, value: number, beam?: number) => ({ group, metric: { name, value, split: 'test', protocol: 'free-running', ...(beam ? { beam } : {}), implementation: 'coco-caption' } });
+  const fig = metricBarsFigure([bar('prior', 'BLEU-1', 0.5), bar('prior', 'BLEU-4', 0.2), bar('greedy', 'BLEU-1', 0.7, 1), bar('greedy', 'BLEU-4', 0.4, 1), bar('beam 3', 'BLEU-1', 0.8, 3), bar('beam 3', 'BLEU-4', 0.5, 3)]);
+  assert.deepEqual(fig.data.map((d) => d.name), ['BLEU-1', 'BLEU-4'], 'a legend entry per metric');
+  assert.deepEqual(fig.data[0].x, ['prior<br><sup>test, free-running</sup>', 'greedy<br><sup>test, free-running, beam 1</sup>', 'beam 3<br><sup>test, free-running, beam 3</sup>']);
+  assert.deepEqual(fig.data[1].y, [0.2, 0.4, 0.5]);
+});
+
 test('attention over time: the image, then a heat map per word over the [H, W] grid', () => {
   const [T, H, W] = [3, 2, 4];
   const alphas = Array.from({ length: T }, (_, t) => Array.from({ length: H }, (_, y) => Array.from({ length: W }, (_, x) => (t + y * W + x) / 20)));
