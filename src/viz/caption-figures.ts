@@ -13,6 +13,7 @@
 import { tokenizeCaptions } from '../metrics/tokenizer';
 import { gridFigure, type GridItem } from './data-figures';
 import { imageUri, type ImageInput } from './image-input';
+import { bottomLegend } from './legend';
 import type { Figure } from './renderer';
 import { RUN_COLOURS } from './training-figures';
 
@@ -97,6 +98,7 @@ export function generatedLengthFigure(sets: readonly CaptionSet[], options: { ti
       marker: { color: RUN_COLOURS[i % RUN_COLOURS.length] },
     };
   });
+  const below = bottomLegend(data.map((d) => String(d.name)), 760);
   return {
     data,
     layout: {
@@ -105,8 +107,9 @@ export function generatedLengthFigure(sets: readonly CaptionSet[], options: { ti
       xaxis: { title: { text: 'tokens per caption' }, dtick: 2 },
       yaxis: { title: { text: 'share of captions' }, tickformat: '.0%' },
       width: 760,
-      height: 380,
-      legend: { orientation: 'h', y: -0.2 },
+      height: 380 + below.extraHeight,
+      legend: below.legend,
+      margin: { b: below.margin },
     },
   };
 }

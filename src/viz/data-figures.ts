@@ -16,6 +16,7 @@ import { imageDataUri } from '../data/images';
 import { sceneAnnotations } from '../data/scenes/annotations';
 import { vocabularyTokens } from '../data/tokenize';
 import type { Vocabulary } from '../data/vocabulary';
+import { bottomLegend } from './legend';
 import type { Figure } from './renderer';
 
 const SPLIT_COLOURS = { train: '#3b6ea5', val: '#e08a2c', test: '#4f9d5a' } as const;
@@ -37,6 +38,7 @@ export function captionLengthFigure(stats: DatasetStatistics): Figure {
     };
   });
   const l = stats.lengths;
+  const below = bottomLegend(data.map((d) => String(d.name)), 760);
   return {
     data,
     layout: {
@@ -45,8 +47,9 @@ export function captionLengthFigure(stats: DatasetStatistics): Figure {
       xaxis: { title: { text: 'words per caption' }, dtick: 2 },
       yaxis: { title: { text: 'share of the split\'s captions' }, tickformat: '.0%' },
       width: 760,
-      height: 380,
-      legend: { orientation: 'h', y: -0.2 },
+      height: 380 + below.extraHeight,
+      legend: below.legend,
+      margin: { b: below.margin },
     },
   };
 }

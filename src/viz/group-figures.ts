@@ -9,6 +9,7 @@
  *   await lab.show(lab.groupCurvesFigure(groups, { kind: 'epoch', metric: 'val_loss' }));
  */
 import { meanAndSd } from '../common/statistics';
+import { bottomLegend } from './legend';
 import type { Figure } from './renderer';
 import { RUN_COLOURS, type RunCurves } from './training-figures';
 
@@ -52,6 +53,9 @@ export function groupSeries(group: CurveGroup, kind: 'epoch' | 'step', metric: s
   return out;
 }
 
+/** Line styles for groups beyond the palette's colours: the ninth group is the first's colour, dashed. */
+const LINE_DASHES = ['solid', 'dash', 'dot'];
+
 /** `#rrggbb` at `alpha`, for a band under its line. */
 function translucent(colour: string, alpha: number): string {
   const [r, g, b] = [1, 3, 5].map((i) => parseInt(colour.slice(i, i + 2), 16));
@@ -83,16 +87,13 @@ export function groupCurvesFigure(groups: readonly CurveGroup[], options: GroupC
       name: `${group.label} (n=${n})`,
       x,
       y: mean,
-      line: { color: colour, width: 2 },
+      line: { color: colour, width: 2, dash: LINE_DASHES[Math.floor(i / RUN_COLOURS.length) % LINE_DASHES.length] }, // past the palette's colours, another dash
       legendgroup: group.label,
       hovertemplate: `${group.label}<br>${kind} %{x}<br>mean ${metric} %{y:.4f} (n=${n})<extra></extra>`,
     });
   });
-  // The legend under the x axis's title, anchored by its top, with as many rows as its entries need at this width.
   const width = options.width ?? 760;
-  const longest = Math.max(...groups.map((g) => g.label.length + 6));
-  const perRow = Math.max(1, Math.floor((width - 80) / (longest * 7.5 + 50)));
-  const rows = Math.ceil(groups.length / perRow);
+  const below = bottomLegend(groups.map((g) => `${g.label} (n=${g.runs.length})`), width);
   return {
     data,
     layout: {
@@ -101,9 +102,9 @@ export function groupCurvesFigure(groups: readonly CurveGroup[], options: GroupC
       xaxis: { title: { text: kind === 'epoch' ? 'epoch' : 'iteration (optimiser step)' }, ...(kind === 'epoch' ? { dtick: 1 } : {}) },
       yaxis: { title: { text: options.yTitle ?? metric } },
       width,
-      height: (options.height ?? 400) + 24 * rows,
-      legend: { orientation: 'h', x: 0, y: -0.3, yanchor: 'top' },
-      margin: { b: 90 + 24 * rows },
+      height: options.height ?? 400 + below.extraHeight,
+      legend: below.legend,
+      margin: { b: below.margin },
     },
   };
 }

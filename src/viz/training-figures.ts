@@ -11,6 +11,7 @@
  */
 import type { MetricRecord, RunMetric } from '../tracking/records';
 import { metricColumn, protocolLabel } from '../tracking/records';
+import { bottomLegend } from './legend';
 import type { Figure } from './renderer';
 
 /** One run's metric history and the label its curve gets. */
@@ -128,9 +129,7 @@ export function trainingLossFigure(runs: readonly RunCurves[], options: CurveOpt
       title: { text: options.title ?? `Training ${metric} per iteration${smooth > 1 ? ` (moving average of ${smooth})` : ''}` },
       xaxis: { title: { text: 'iteration (optimiser step)' } },
       yaxis: { title: { text: options.yTitle ?? `${metric} (per step)` }, ...(options.logY ? { type: 'log' } : {}) },
-      width: options.width ?? 760,
-      height: options.height ?? 420,
-      legend: { orientation: 'h', y: -0.2 },
+      ...legendBelow(runs.map((r) => r.label), options),
     },
   };
 }
@@ -157,11 +156,16 @@ export function validationLossFigure(runs: readonly RunCurves[], options: CurveO
       title: { text: options.title ?? `Validation: ${metric} per epoch` },
       xaxis: { title: { text: 'epoch' }, dtick: 1 },
       yaxis: { title: { text: options.yTitle ?? metric }, ...(options.logY ? { type: 'log' } : {}) },
-      width: options.width ?? 760,
-      height: options.height ?? 420,
-      legend: { orientation: 'h', y: -0.2 },
+      ...legendBelow(runs.map((r) => r.label), options),
     },
   };
+}
+
+/** Width, height, legend and bottom margin of a curve figure with these legend entries. */
+function legendBelow(labels: readonly string[], options: { width?: number; height?: number }): Record<string, unknown> {
+  const width = options.width ?? 760;
+  const below = bottomLegend(labels, width);
+  return { width, height: options.height ?? 420 + below.extraHeight, legend: below.legend, margin: { b: below.margin } };
 }
 
 /** One bar: a metric of a group (a run, a model, "report"). */
@@ -216,10 +220,7 @@ export function metricBarsFigure(bars: readonly MetricBar[], options: MetricBars
     };
   });
   const width = options.width ?? 820;
-  // The legend under the axis, anchored by its top: as many rows as its entries need at this width.
-  const longest = Math.max(...columns.map((c) => c.length));
-  const perRow = Math.max(1, Math.floor((width - 80) / (longest * 7.5 + 50)));
-  const rows = Math.ceil(columns.length / perRow);
+  const below = bottomLegend(columns, width);
   return {
     data,
     layout: {
@@ -228,9 +229,9 @@ export function metricBarsFigure(bars: readonly MetricBar[], options: MetricBars
       xaxis: { type: 'category', automargin: true },
       yaxis: { title: { text: scale !== 1 ? `value x${scale}` : 'value (0-1; CIDEr-D x10)' }, automargin: true },
       width,
-      height: (options.height ?? 440) + 22 * rows,
-      legend: { orientation: 'h', x: 0, y: -0.18, yanchor: 'top' },
-      margin: { b: 70 + 24 * rows },
+      height: options.height ?? 440 + below.extraHeight,
+      legend: below.legend,
+      margin: { b: below.margin },
     },
   };
 }
