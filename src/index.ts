@@ -83,6 +83,8 @@ export type { AblationPlan, AblationRequest } from './analysis/ablation-plans';
 export { scoreImages, pickExamples, comparisonItems } from './analysis/qualitative';
 export type { ComparisonExample, ScoredImage } from './analysis/qualitative';
 export { bertVerdict } from './analysis/verdict';
+export { claimRows, reproductionClaims, MIN_BLEU_GAIN, MIN_EPOCHS_FEWER } from './analysis/claims';
+export type { Claim, ClaimOutcome } from './analysis/claims';
 export type { BertVerdict } from './analysis/verdict';
 export type { RunRequest, TrainRunsOptions } from './train/parallel';
 export { protocolTable, protocolTableRows, averageRows, TABLE_METRICS } from './analysis/protocols';
