@@ -38,3 +38,13 @@ export function reportMetrics(): { group: string; metric: RunMetric }[] {
     },
   }));
 }
+
+/** The paper's settings where ours differ (its text; FACTS.md §1-2), for the report's comparison table. */
+export const PAPER_SETTINGS = {
+  data: 'MS COCO 2014, images resized to 256 x 256, NLTK-tokenized captions',
+  encoder: 'ResNet-101 (ImageNet), last pool and fc removed, a 14 x 14 x 2048 grid',
+  bert: 'bert-base-uncased, frozen, last layer (768-d) over the whole ground-truth caption (bidirectional)',
+  schedule: 'Adam 4e-4, gradient clip 5, batch 32 (BERT model: batch 1, about 2 % of the captions), embedding 512, attention 512',
+  hardware: 'one NVIDIA M40; about 5 h an epoch (baseline) and 7 h (BERT)',
+  metric: 'BLEU from teacher-forced validation (argmax given the true previous words), NLTK-style, 0-100, no beam search',
+} as const;

@@ -25,6 +25,7 @@ interface Summary {
   config: { optimizer: { lr: number }; model: { hidden: number } };
   metrics: { name: string; value: number; split?: string; protocol?: string; beam?: number; implementation: string; epoch?: number }[];
   epochs: { planned: number; completed: number; best?: number };
+  trainingSeconds: number;
 }
 
 before(async () => {
@@ -199,4 +200,34 @@ test('CAPTIONING_REPORT moves exported tables (and figures) out of the project r
     if (previous === undefined) delete process.env.CAPTIONING_REPORT;
     else process.env.CAPTIONING_REPORT = previous;
   }
+});
+
+test('the document reads as a reproduction report: summary and claims first, body tables of at most 8 columns with labels, run ids in the appendix', async () => {
+  const out = path.join(tmp, 'reproduction-report');
+  const tablesDir = path.join(out, 'tables');
+  const statement = 'Under the report protocol the BERT variant gains; free-running it does not (an exported statement).';
+  await exportTable([{ 'teacher-forced BLEU-4 gain': '0.35', statement }], '05-verdict', { title: 'Verdict', dir: tablesDir });
+  await exportTable([{ claim: 'Table 1: BERT inputs raise BLEU-4', report: '21.1 -> 26.8', outcome: 'reproduced only under teacher forcing' }], '05-claims', { title: 'Claims', dir: tablesDir });
+  await exportTable([{ model: 'attention (baseline)', n: '3', 'ours, free-running beam 3 (test)': '47.7 ± 5.1' }], '05-table1-bleu4', { title: 'Table 1', dir: tablesDir });
+  await report('--results', results, '--out', out);
+  const md = fs.readFileSync(path.join(out, 'README.md'), 'utf8');
+  const headings = [...md.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
+  assert.deepEqual(headings, ['Summary', 'Claims', 'Tables 1 and 2: the report and ours', 'What differs from the paper', 'Figures', 'Compute', 'Appendix']);
+  const [body, appendix] = md.split(/^## Appendix$/m);
+  assert.ok(body.includes(statement), 'the summary gives the verdict statement');
+  assert.ok(body.indexOf('reproduced only under teacher forcing') < body.indexOf('## Tables 1 and 2'), 'the claims table before the tables');
+  for (const t of markdownTables(body)) assert.ok(t.header.length <= 8, `a body table of ${t.header.length} columns: ${t.header.join(' | ')}`);
+  for (const s of summaries().filter((x) => x.status === 'finished')) {
+    assert.ok(!body.includes(s.id), `no run id in the body (${s.id})`);
+    assert.ok(appendix.includes(`\`${s.id}\``), `the appendix names run ${s.id}`);
+  }
+  // The runs behind each label: one row per model or arm with its ids.
+  const groups = markdownTables(appendix).find((t) => t.header.join(',') === 'group,runs,run ids')!;
+  assert.deepEqual(groups.rows.map((r) => r[0]).sort(), ['baseline', 'bert']);
+  // Compute: each group's training hours, from the runs' training_s.
+  const compute = markdownTables(body).find((t) => t.header[0] === 'model or arm')!;
+  const hours = (name: string) => summaries().filter((s) => s.status === 'finished' && s.name === name).reduce((a, s) => a + s.trainingSeconds / 3600, 0);
+  for (const row of compute.rows) assert.ok(Math.abs(Number(row[2]) - hours(row[0])) < 0.0006, `${row[0]}: ${row[2]} h`);
+  const html = fs.readFileSync(path.join(out, 'index.html'), 'utf8');
+  assert.ok(html.indexOf('Summary') < html.indexOf('Claims') && html.indexOf('Claims') < html.indexOf('Appendix'));
 });
