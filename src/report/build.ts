@@ -152,7 +152,12 @@ export async function buildReport(options: ReportOptions = {}): Promise<ReportRe
   const figureFiles = [...generated.flatMap((g) => [`${g.name}.png`, `${g.name}.svg`]), ...figures.files];
 
   const markdown = toMarkdown(blocks);
-  const html = toHtml(blocks, 'Image captioning with BERT word inputs: a reproduction');
+  // Self-contained: every figure's PNG inside the page.
+  const inline = (png: string) => {
+    const file = path.join(out, png);
+    return fs.existsSync(file) ? `data:image/png;base64,${fs.readFileSync(file).toString('base64')}` : undefined;
+  };
+  const html = toHtml(blocks, 'Image captioning with BERT word inputs: a reproduction', inline);
   await writeFileAtomic(path.join(out, 'README.md'), markdown);
   await writeFileAtomic(path.join(out, 'index.html'), html);
   await writeFileAtomic(path.join(out, 'runs.csv'), csv(tableOfRuns(finished, 'wide')));

@@ -64,8 +64,12 @@ table{border-collapse:collapse;margin:0.5em 0 1.2em;font-size:0.9em}th,td{border
 td.num{text-align:right;font-variant-numeric:tabular-nums}code{background:#f3f3f3;padding:0 3px}figure{margin:1em 0}img{max-width:100%}
 figcaption{font-style:italic;color:#555}caption{text-align:left;color:#555;padding-bottom:4px}`;
 
-/** A standalone HTML page of the blocks. */
-export function toHtml(blocks: readonly Block[], title: string): string {
+/**
+ * A standalone HTML page of the blocks. `inline` turns a figure's PNG path into the image's
+ * data (a `data:` URI) so that the page carries its figures; a figure it has no data for keeps
+ * its path.
+ */
+export function toHtml(blocks: readonly Block[], title: string, inline: (png: string) => string | undefined = () => undefined): string {
   const body: string[] = [];
   for (const b of blocks) {
     switch (b.kind) {
@@ -85,7 +89,7 @@ export function toHtml(blocks: readonly Block[], title: string): string {
       }
       case 'figure':
         body.push(
-          `<figure><img src="${escapeHtml(b.png)}" alt="${escapeHtml(b.caption)}"><figcaption>${inlineHtml(b.caption)}${b.svg ? ` (<a href="${escapeHtml(b.svg)}">SVG</a>)` : ''}</figcaption></figure>`,
+          `<figure><img src="${escapeHtml(inline(b.png) ?? b.png)}" alt="${escapeHtml(b.caption)}"><figcaption>${inlineHtml(b.caption)}${b.svg ? ` (<a href="${escapeHtml(b.svg)}">SVG</a>)` : ''}</figcaption></figure>`,
         );
         break;
       case 'list':

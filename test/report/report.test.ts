@@ -147,7 +147,8 @@ test('the report lists every finished run with its metrics as recorded, each cit
   }
   const html = fs.readFileSync(path.join(out, 'index.html'), 'utf8');
   for (const s of finished) assert.ok(html.includes(`<code>${s.id}</code>`));
-  assert.ok(html.includes('<img src="figures/runs-validation-loss.png"'));
+  const png = fs.readFileSync(path.join(out, 'figures', 'runs-validation-loss.png')).toString('base64');
+  assert.ok(html.includes(`<img src="data:image/png;base64,${png}"`), 'the page carries its figures');
   const csv = fs.readFileSync(path.join(out, 'metrics.csv'), 'utf8').trim().split('\n');
   assert.equal(csv.length - 1, provenance.rows.length);
 });
