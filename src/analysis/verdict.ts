@@ -81,6 +81,6 @@ export function bertVerdict(
     `). ` +
     (survives
       ? `The interval lies above 0: the BERT gain survives free-running evaluation.`
-      : `The interval does not lie above 0: the report's BERT gain does not survive free-running evaluation${bleu4.high < 0 && teacherForced.gain > 0 ? ': it is a property of teacher forcing with bidirectional vectors, which let the decoder read the words it must predict' : ''}.`);
+      : `The interval does not lie above 0: the report's BERT gain does not survive free-running evaluation${bleu4.high < 0 && teacherForced.gain > 0 ? '; it is a property of teacher forcing with bidirectional vectors, which let the decoder read the words it must predict' : ''}.`);
   return { beam, teacherForced, valLoss, freeRunning, report, interval: bleu4, cider, seeds, survives, statement };
 }

@@ -47,7 +47,7 @@ export function summaryBlocks(tables: readonly ExportedTable[]): Block[] {
   const seeds = cell(table(tables, '05-table1-bleu4'), 'n');
   const report = (model: string, metric: string) => REPORT_NUMBERS.find((n) => n.model === model && n.metric === metric)?.value;
   const scope =
-    'The report (UMass CS682, *Image Captioning using Attention Models and BERT Embeddings*) claims that feeding a Show-Attend-Tell decoder ' +
+    'The report (UMass CS682, "Image Captioning using Attention Models and BERT Embeddings") claims that feeding a Show-Attend-Tell decoder ' +
     `BERT's contextual word vectors instead of learned ones raises BLEU-4 (its Table 1: ${report('attention (baseline)', 'BLEU-4')} -> ${report('BERT + attention', 'BLEU-4')}) ` +
     `and lowers the validation loss (Table 2: ${report('attention (baseline)', 'validation loss')} -> ${report('BERT + attention', 'validation loss')}). ` +
     `We trained both models with ${seeds ?? 'several'} seeds each and measured them under the report's protocol (teacher-forced: each word predicted given the true previous words) ` +

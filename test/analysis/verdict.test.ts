@@ -23,7 +23,7 @@ const paired = (difference: number, low: number, high: number, metric: 'BLEU-4' 
 const seeds = { baseline: 3, bert: 3 };
 
 const cases = [
-  { name: 'a teacher-forced gain that turns into a loss free-running', bert: row('bert', 0.62, 0.4, 0.3), interval: [-0.18, -0.21, -0.15], survives: false, says: /interval does not lie above 0: the report's BERT gain does not survive free-running evaluation: it is a property of teacher forcing/ },
+  { name: 'a teacher-forced gain that turns into a loss free-running', bert: row('bert', 0.62, 0.4, 0.3), interval: [-0.18, -0.21, -0.15], survives: false, says: /interval does not lie above 0: the report's BERT gain does not survive free-running evaluation; it is a property of teacher forcing/ },
   { name: 'a free-running gain whose interval holds 0', bert: row('bert', 0.5, 0.9, 0.495), interval: [0.015, -0.004, 0.031], survives: false, says: /does not survive free-running evaluation\./ },
   { name: 'a free-running gain whose interval lies above 0', bert: row('bert', 0.55, 0.8, 0.53), interval: [0.05, 0.021, 0.08], survives: true, says: /The interval lies above 0: the BERT gain survives free-running evaluation\./ },
 ];
