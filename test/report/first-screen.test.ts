@@ -23,7 +23,7 @@ test("report/index.html's first screen (1280 x 900) shows the summary and the cl
     assert.deepEqual(layout.headings.slice(0, 2).map((h) => h.text), ['Summary', 'Claims']);
     assert.ok(layout.claimsBottom !== null, 'a claims table');
     assert.ok(layout.claimsBottom <= 900, `the claims table ends at ${layout.claimsBottom} px, inside the first screen`);
-    assert.ok(layout.images.length > 0 && layout.images.every((src) => src === 'data:image/png;base64'), 'every figure inside the page');
+    assert.ok(layout.images.length > 0 && layout.images.every((src) => src === 'data:image/png;base64,'), 'every figure inside the page');
   } finally {
     await browser.close();
   }
