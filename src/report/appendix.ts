@@ -92,7 +92,9 @@ function groupBlocks(finished: readonly RunEntry[]): Block[] {
       kind: 'table',
       columns: ['group', 'runs', 'run ids'],
       rows: [...groups].sort(([a], [b]) => (a < b ? -1 : 1)).map(([g, runs]) => [g, runs.length, runs.map((e) => code(e.id)).join(', ')]),
-      caption: 'The body names models and arms; these are the runs behind each. "baseline" and "bert" are the report\'s two models (notebooks 02, 03, 05); "ablation-*" the arms of notebook 04.',
+      caption:
+        'The body names models and arms; these are the runs behind each. "baseline" and "bert" are the report\'s two models (notebooks 02, 03, 05); ' +
+        'notebook 04\'s arm "BERT static" is group "ablation-bert-static", and so on for every arm (sweeps/ablations.yaml names them); "bert-pretrain" is the BERT notebook 03 pretrains.',
     },
   ];
 }

@@ -63,7 +63,7 @@ export function summaryBlocks(tables: readonly ExportedTable[]): Block[] {
 export function claimsAndTablesBlocks(tables: readonly ExportedTable[]): Block[] {
   const blocks: Block[] = [{ kind: 'heading', level: 2, text: 'Claims' }];
   const claims = table(tables, '05-claims');
-  if (claims) blocks.push({ kind: 'table', columns: claims.columns, rows: claims.rows, caption: `${claims.title} (tables/05-claims.csv)` });
+  if (claims) blocks.push({ kind: 'table', columns: claims.columns, rows: claims.rows, caption: `${claims.title} (tables/05-claims.csv; the runs: appendix, groups "baseline" and "bert")` });
   else blocks.push({ kind: 'paragraph', text: 'No claims table yet: run notebook 05.' });
   blocks.push({ kind: 'heading', level: 2, text: 'Tables 1 and 2: the report and ours' });
   for (const name of ['05-table1-bleu4', '05-table2-validation-loss']) {
