@@ -73,7 +73,8 @@ export type { AblationArm, ArmSummary, Spread, RunReader } from './analysis/abla
 export { ablationFigure, differenceFigure } from './viz/ablation-figures';
 export { pairedBootstrap, type PairedDifference } from './analysis/bootstrap';
 export { runsBootstrap } from './analysis/run-bootstrap';
-export { compareArms, comparisonRows, formatDifference, COMPARED_METRICS } from './analysis/comparisons';
+export { compareArms, comparisonRows, COMPARED_METRICS } from './analysis/comparisons';
+export { formatDifference, signed } from './analysis/format';
 export type { ArmComparison, ComparisonRequest } from './analysis/comparisons';
 export { keptByLength, scheduleCheck } from './analysis/schedule';
 export type { ScheduleCheck, SchedulePair } from './analysis/schedule';

@@ -15,6 +15,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 
+import { tsWorkerSource } from '../common/ts-worker';
+
 import {
   bootstrapScorer,
   pairedBootstrap,
@@ -26,8 +28,13 @@ import {
   type PairedInput,
 } from './bootstrap';
 
-/** Image scorings (images x systems x resamples) from which 'auto' uses every core: about 3 s on one thread here. */
-export const AUTO_THREADS_MIN_SCORINGS = 1e7;
+/**
+ * Image scorings (images x systems x resamples) from which 'auto' uses every core: a tenth of
+ * `npm run bench`'s bootstrap (1e7 scorings, 75.7 s on one thread here; bench/README.md). Below
+ * it the work is seconds, and each thread first compiles the project's TypeScript and builds
+ * its own scorer. The notebooks' comparisons (100 images x 6 systems x 1,000) stay below it.
+ */
+export const AUTO_THREADS_MIN_SCORINGS = 1e6;
 
 /** What a bootstrap thread is started with. */
 export interface BootstrapRange {
@@ -49,11 +56,10 @@ export function resampleRanges(resamples: number, threads: number): [number, num
   return Array.from({ length: t }, (_, k) => [Math.floor((k * resamples) / t), Math.floor(((k + 1) * resamples) / t)]);
 }
 
-function rangeOnThread(range: BootstrapRange): Promise<Record<BootstrapMetric, Float64Array>> {
-  const entry = path.join(__dirname, 'bootstrap-worker.ts');
-  const boot = `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(entry)});`;
+function rangeOnThread(range: BootstrapRange, started: Worker[]): Promise<Record<BootstrapMetric, Float64Array>> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(boot, { eval: true, workerData: range });
+    const worker = new Worker(tsWorkerSource(path.join(__dirname, 'bootstrap-worker.ts')), { eval: true, workerData: range });
+    started.push(worker);
     let done = false;
     worker.once('message', (differences: Record<BootstrapMetric, Float64Array>) => {
       done = true;
@@ -72,12 +78,20 @@ export async function pairedBootstrapThreads(input: PairedInput, options: Bootst
   const resamples = options.resamples ?? 1000;
   const seed = options.seed ?? 1;
   const threads = options.threads === undefined || options.threads === 'auto' ? autoThreads(input, resamples) : options.threads;
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`pairedBootstrapThreads: threads must be a whole number >= 1 or 'auto', not ${String(threads)}`);
   const ranges = resampleRanges(resamples, threads);
   if (ranges.length === 1) return pairedBootstrap(input, options);
   const scores = bootstrapScorer(input); // checks the input before any thread starts
-  const others = ranges.slice(1).map(([from, to]) => rangeOnThread({ input, seed, from, to }));
-  const own = resampleDifferences(scores, input.references.length, seed, ranges[0][0], ranges[0][1]);
-  const parts = [own, ...(await Promise.all(others))];
+  const workers: Worker[] = [];
+  const others = ranges.slice(1).map(([from, to]) => rangeOnThread({ input, seed, from, to }, workers));
+  let parts: Record<BootstrapMetric, Float64Array>[];
+  try {
+    const own = resampleDifferences(scores, input.references.length, seed, ranges[0][0], ranges[0][1]);
+    parts = [own, ...(await Promise.all(others))];
+  } catch (error) {
+    await Promise.all(workers.map((w) => w.terminate())); // one failed: the others stop too
+    throw error;
+  }
   const joined = (metric: BootstrapMetric) => {
     const out = new Float64Array(resamples);
     parts.forEach((part, k) => out.set(part[metric], ranges[k][0]));

@@ -9,6 +9,7 @@
  */
 import { spreadOf, testMetric, type AblationArm, type Spread } from './ablations';
 import type { BootstrapMetric, PairedDifference } from './bootstrap';
+import { formatDifference } from './format';
 import { runsBootstrap } from './run-bootstrap';
 
 export const COMPARED_METRICS: readonly BootstrapMetric[] = ['BLEU-4', 'CIDEr-D'];
@@ -17,7 +18,7 @@ export interface ComparisonRequest {
   arm: AblationArm;
   /** The arm it is judged against; null for the reference's own row (no difference). */
   reference: AblationArm | null;
-  /** The beams compared (default: each run's own; a beam-size study sets both). */
+  /** The beams compared (default: options.beam; a beam-size study sets both). */
   beam?: number;
   referenceBeam?: number;
 }
@@ -46,13 +47,6 @@ export async function compareArms(requests: readonly ComparisonRequest[], option
     out.push({ study: r.arm.study, arm: r.arm.arm, scores, differences });
   }
   return out;
-}
-
-const signed = (x: number, digits: number) => `${x >= 0 ? '+' : '-'}${Math.abs(x).toFixed(digits)}`;
-
-/** "+0.0123 [-0.0040, +0.0290]": the difference on the test set and its interval. */
-export function formatDifference(d: PairedDifference, digits = 4): string {
-  return `${signed(d.difference, digits)} [${signed(d.low, digits)}, ${signed(d.high, digits)}]`;
 }
 
 /** "0.4512 ± 0.0120". */

@@ -25,6 +25,13 @@ export const REPORT_NUMBERS: readonly ReferenceNumber[] = [
   { model: 'BERT + attention', metric: 'validation loss', value: 2.7, scale: 'as printed', table: 'Table 2', source: REPORT_SOURCE },
 ];
 
+/** One of the report's numbers as it printed it (BLEU-4 x100); an error naming it when the table lacks it. */
+export function reportNumber(model: string, metric: string): number {
+  const n = REPORT_NUMBERS.find((r) => r.model === model && r.metric === metric);
+  if (!n) throw new Error(`report number ${model} / ${metric} is missing from src/analysis/paper-reference.ts`);
+  return n.value;
+}
+
 /** The report's numbers as run metrics on our scales (BLEU 0-1), for bars beside ours. */
 export function reportMetrics(): { group: string; metric: RunMetric }[] {
   return REPORT_NUMBERS.map((n) => ({

@@ -68,7 +68,7 @@ export async function runsBootstrap(arm: readonly Run[], reference: readonly Run
 
 /** The run's captions must give the BLEU-4 its summary records for them (the same coco-caption computation). */
 function checkRecordedBleu(run: Run, split: string, beam: number, references: readonly (readonly string[])[], hypotheses: readonly string[]): void {
-  const recorded = run.summary.metrics.find((m) => m.name === 'BLEU-4' && m.split === split && m.protocol === 'free-running' && m.beam === beam);
+  const recorded = run.summary.metrics.find((m) => m.name === 'BLEU-4' && m.split === split && m.protocol === 'free-running' && m.beam === beam && m.implementation === 'coco-caption');
   if (!recorded) throw new Error(`runsBootstrap: run ${run.id} records no free-running ${split} BLEU-4 with beam ${beam} (summary.json)`);
   const computed = computeBleu(references, hypotheses).corpus[3];
   if (Math.abs(computed - recorded.value) > 1e-9) {

@@ -13,9 +13,11 @@
  *   read from the full runs' records: the curve behind the choice of E.
  *
  *   const check = scheduleCheck(seeds.map((seed, i) => ({ seed, full: baselineRuns[i], short: referenceRuns[i] })));
- *   check.share;   // 0.97: the 8-epoch schedule reaches 97 % of the 20-epoch test BLEU-4
+ *   check.share;   // the short schedule's mean test BLEU-4 over the full one's
+ *   check.meets;   // share >= bar
  */
 import type { MetricRecord, Run } from '../tracking';
+import { isBetter } from '../tracking/epoch-values';
 import { spreadOf, testMetric, type Spread } from './ablations';
 
 export interface SchedulePair {
@@ -49,7 +51,9 @@ function repeatsPath(short: Run, full: Run): boolean {
   const a = epochRecords(short);
   const b = epochRecords(full);
   if (a.length === 0 || a.length > b.length) return false;
-  return a.every((r, i) => Object.keys(r).filter((k) => k.startsWith('val_')).every((k) => r[k] === b[i][k]));
+  const keys = (r: MetricRecord) => Object.keys(r).filter((k) => k.startsWith('val_'));
+  // Epochs without validation numbers say nothing: not a repeated path.
+  return a.every((r, i) => keys(r).length > 0 && keys(r).every((k) => r[k] === b[i][k]));
 }
 
 /** The short schedule's test score against the full one's, seed by seed (free-running test, `beam`, default BLEU-4 with beam 3). */
@@ -82,17 +86,18 @@ export function scheduleCheck(pairs: readonly SchedulePair[], options: { metric?
 /**
  * For each full run, epoch records whose `value` at epoch E is the validation score of the
  * checkpoint an E-epoch run would keep (the first best of the first E epochs, by the run's
- * early-stopping metric): curves for `groupCurvesFigure(..., { metric: 'value' })`.
+ * early-stopping metric and its direction): curves for `groupCurvesFigure(..., { metric: 'value' })`.
  */
 export function keptByLength(runs: readonly Run[]): { label: string; records: MetricRecord[] }[] {
   return runs.map((run) => {
     const key = stoppingMetric(run);
-    let best = -Infinity;
+    const mode = run.summary.best?.mode ?? 'max';
+    let best: number | undefined;
     const records: MetricRecord[] = [];
     for (const r of epochRecords(run)) {
       const v = r[key];
-      if (typeof v === 'number' && v > best) best = v;
-      if (Number.isFinite(best)) records.push({ kind: 'epoch', step: r.step, epoch: r.epoch, time: r.time, value: best });
+      if (typeof v === 'number' && isBetter(mode, v, best)) best = v;
+      if (best !== undefined) records.push({ kind: 'epoch', step: r.step, epoch: r.epoch, time: r.time, value: best });
     }
     return { label: run.id, records };
   });

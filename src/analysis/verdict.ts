@@ -13,7 +13,8 @@
  * quoted beside ours.
  */
 import type { PairedDifference } from './bootstrap';
-import { REPORT_NUMBERS } from './paper-reference';
+import { signed } from './format';
+import { REPORT_NUMBERS, reportNumber } from './paper-reference';
 import type { ProtocolRow } from './protocols';
 
 export interface BertVerdict {
@@ -34,13 +35,11 @@ export interface BertVerdict {
   statement: string;
 }
 
+/** A report number on our scale (BLEU 0-1). */
 function reportValue(model: string, metric: string): number {
   const n = REPORT_NUMBERS.find((r) => r.model === model && r.metric === metric);
-  if (!n) throw new Error(`report number ${model} / ${metric} is missing from src/analysis/paper-reference.ts`);
-  return n.scale === 'x100' ? n.value / 100 : n.value;
+  return n?.scale === 'x100' ? reportNumber(model, metric) / 100 : reportNumber(model, metric);
 }
-
-const signed = (x: number, digits = 4) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
 
 const interval = (d: PairedDifference, digits = 4) => `${signed(d.difference, digits)}, ${Math.round(d.level * 100)} % interval ${signed(d.low, digits)} to ${signed(d.high, digits)}`;
 

@@ -21,8 +21,9 @@ export const CAFFE_NORMALISATION: Normalisation = { mean: [123.68 / 255, 116.779
  * (nsfwjs, `block_12_add` at 128 px: 8 x 8 x 96), emb 64, hidden 256, attention 128, no
  * doubly stochastic term, lr 2e-3 halved after 3 epochs without a better validation
  * BLEU-4 (beam 3), 20 epochs, stopped after 4 epochs without a better one (issue #18: one
- * epoch more than the decay's patience, so a halved rate gets an epoch to help; on seeds
- * 1-3 the baseline's runs kept the same checkpoints as with a patience of 8, and stopped sooner).
+ * epoch more than the decay's patience, so a halved rate gets an epoch to help; the baseline's
+ * seeds 1 and 2 kept the checkpoints and test scores they had with a patience of 8, as
+ * report/metrics.csv before and after that issue shows, and stopped sooner).
  */
 export const DEFAULT_CONFIG: CaptionerConfig = {
   seed: 1,

@@ -11,6 +11,7 @@
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 
+import { tsWorkerSource } from '../common/ts-worker';
 import type { ReadReply, ReadRequest } from './feature-read-worker';
 
 /** A read that found no entry for `index` (into the request's entries). */
@@ -27,9 +28,7 @@ export class FeatureReadWorker {
   private readonly waiting = new Map<number, { resolve: (reply: ReadReply) => void; reject: (error: Error) => void }>();
 
   constructor() {
-    const source = path.join(__dirname, 'feature-read-worker.ts');
-    const boot = `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(source)});`;
-    this.worker = new Worker(boot, { eval: true });
+    this.worker = new Worker(tsWorkerSource(path.join(__dirname, 'feature-read-worker.ts')), { eval: true });
     this.worker.unref();
     this.worker.on('message', (reply: ReadReply) => {
       const entry = this.waiting.get(reply.id);

@@ -18,7 +18,7 @@ import { metricColumn, type RunMetric } from '../tracking/records';
 import type { RunEntry } from '../tracking/store';
 import type { TableCell } from '../viz/tables';
 import type { Block } from './document';
-import { seedGroupName } from './groups';
+import { groupBySeedStem } from './groups';
 import type { ExportedTable } from './tables';
 
 export interface AppendixInput {
@@ -84,8 +84,7 @@ function referenceScaleNote(finished: readonly RunEntry[]): string {
 
 /** Each model or arm (runs grouped by name without the seed) with its runs' ids. */
 function groupBlocks(finished: readonly RunEntry[]): Block[] {
-  const groups = new Map<string, RunEntry[]>();
-  for (const e of finished) groups.set(seedGroupName(e.summary!.name), [...(groups.get(seedGroupName(e.summary!.name)) ?? []), e]);
+  const groups = groupBySeedStem(finished, (e) => ({ name: e.summary!.name, config: e.summary!.config }));
   if (groups.size === 0) return [];
   return [
     {

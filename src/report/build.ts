@@ -25,7 +25,7 @@ import type { Figure } from '../viz/renderer';
 import { curvesOf, type RunCurves } from '../viz/training-figures';
 import { appendixBlocks } from './appendix';
 import { toHtml, toMarkdown, type Block } from './document';
-import { seedGroupName } from './groups';
+import { groupBySeedStem } from './groups';
 import { claimsAndTablesBlocks, computeBlocks, differencesBlocks, figureBlocks, summaryBlocks } from './reproduction';
 import { readExportedTables, toCsv } from './tables';
 
@@ -76,16 +76,18 @@ async function renderRunFigures(runs: Run[], figuresDir: string, warnings: strin
   const drawn = [...runs].sort((a, b) => (a.summary.updatedAt < b.summary.updatedAt ? 1 : a.summary.updatedAt > b.summary.updatedAt ? -1 : 0)).slice(0, MAX_RUNS_IN_FIGURES);
   const left = runs.length - drawn.length;
   const of = (labels: string) => (left > 0 ? `the ${drawn.length} most recently updated runs (${runs.length} in all; runs.csv has every run): ${labels}` : labels);
-  // One group per run name without its seed suffix (`baseline-s2` -> `baseline`): a line and a band per model or arm, not per run id.
+  // One group per model or arm (groups.ts): a line and a band for its seeds, not one line per run id.
   const groups = new Map<string, RunCurves[]>();
-  for (const run of drawn.sort((a, b) => (a.id < b.id ? -1 : 1))) {
-    try {
-      const group = seedGroupName(run.config.name);
-      groups.set(group, [...(groups.get(group) ?? []), curvesOf(run)]);
-    } catch (error) {
-      const reason = `run ${run.id} left out of the training figures: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
-      warnings.push(reason);
-      log(`[captioning-lab] warning: ${reason}`);
+  const sorted = drawn.sort((a, b) => (a.id < b.id ? -1 : 1));
+  for (const [label, members] of groupBySeedStem(sorted, (run) => ({ name: run.summary.name, config: run.summary.config }))) {
+    for (const run of members) {
+      try {
+        groups.set(label, [...(groups.get(label) ?? []), curvesOf(run)]);
+      } catch (error) {
+        const reason = `run ${run.id} left out of the training figures: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`;
+        warnings.push(reason);
+        log(`[captioning-lab] warning: ${reason}`);
+      }
     }
   }
   const has = (kind: 'step' | 'epoch', metric: string): CurveGroup[] =>

@@ -1,9 +1,32 @@
 /**
- * How the report groups runs: by name without the seed suffix, so the seeds of a model or an
- * ablation arm are one group (`baseline-s1`, `baseline-s2` -> `baseline`).
+ * How the report groups runs into models and arms: the seeds of one config are one group,
+ * named by the run name without its seed (`baseline-s1`, `baseline-s2` -> `baseline`). Runs
+ * that share a name but not a config (a rerun after a profile change, say) are never pooled:
+ * each config is its own group, `baseline (config 1)`, `baseline (config 2)`.
  */
+import { canonicalJson } from '../tracking/canonical';
+import { seedStem } from '../tracking/run-groups';
 
-/** A run's group: its name without the seed suffix (`ablation-alpha-c-1-s3` -> `ablation-alpha-c-1`). */
-export function seedGroupName(name: string): string {
-  return name.replace(/-s\d+$/, '');
+/** A run as the report groups it: its name and its config (the seed, where the config holds one, is ignored). */
+export interface Groupable {
+  name: string;
+  config: unknown;
+}
+
+/** Items grouped by name without seed and config without seed, in first-seen order, under their labels. */
+export function groupBySeedStem<T>(items: readonly T[], of: (item: T) => Groupable): Map<string, T[]> {
+  const byStem = new Map<string, Map<string, T[]>>();
+  for (const item of items) {
+    const { name, config } = of(item);
+    const withoutSeed = config && typeof config === 'object' && !Array.isArray(config) ? Object.fromEntries(Object.entries(config).filter(([k]) => k !== 'seed')) : config;
+    const configs = byStem.get(seedStem(name)) ?? new Map<string, T[]>();
+    const key = canonicalJson(withoutSeed);
+    configs.set(key, [...(configs.get(key) ?? []), item]);
+    byStem.set(seedStem(name), configs);
+  }
+  const out = new Map<string, T[]>();
+  for (const [stem, configs] of byStem) {
+    [...configs.values()].forEach((group, k) => out.set(configs.size === 1 ? stem : `${stem} (config ${k + 1})`, group));
+  }
+  return out;
 }

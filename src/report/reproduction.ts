@@ -11,9 +11,10 @@ import * as path from 'path';
 
 import { PAPER_SETTINGS, REPORT_NUMBERS } from '../analysis/paper-reference';
 import { flattenConfig } from '../tracking/canonical';
+import { Run } from '../tracking/run';
 import type { RunEntry } from '../tracking/store';
 import type { Block } from './document';
-import { seedGroupName } from './groups';
+import { groupBySeedStem } from './groups';
 import type { ExportedTable } from './tables';
 
 /** What to look at in each figure the notebooks export, by name; the body shows these, in this order. */
@@ -21,7 +22,7 @@ export const FIGURE_CAPTIONS: readonly { name: string; caption: string }[] = [
   { name: '05-attention-baseline', caption: 'Attention over time, baseline: one panel per generated word. Look at whether the heat moves to the object each word names.' },
   { name: '05-attention-bert', caption: "Attention over time, BERT in the report's mode, on the same image: the same question, and whether its words describe the image at all." },
   { name: '05-training-loss', caption: 'Training loss per iteration, per model (mean over seeds, band min-max). Compare the levels the two models reach: both are teacher-forced.' },
-  { name: '05-validation-loss', caption: "Teacher-forced validation loss per epoch, per model: the report's Table 2 protocol. Compare the gap with the report's 4.5 against 2.7." },
+  { name: '05-validation-loss', caption: "Teacher-forced validation loss per epoch, per model: the report's Table 2 protocol. Compare the gap between the models with the report's Table 2." },
   { name: '05-table1-bleu4-protocols', caption: "BLEU-4 under both protocols: the report's numbers, ours teacher-forced (validation) and ours free-running (test, beam 3). Compare the order of the two models under each." },
   { name: '05-captions-successes', caption: "Captions side by side on the images where the two models do best (mean per-image CIDEr-D), with each caption's score and two references." },
   { name: '05-captions-failures', caption: 'The same on the images where they do worst.' },
@@ -29,7 +30,7 @@ export const FIGURE_CAPTIONS: readonly { name: string; caption: string }[] = [
   { name: '04-ablations-bleu4', caption: "The ablation arms' free-running test BLEU-4: mean over seeds with sd whiskers, one dot per seed. Compare each whisker with the reference's." },
   { name: '04-schedule', caption: "Is the ablations' schedule long enough? For every schedule length E, the validation BLEU-4 of the checkpoint a run of E epochs keeps (from the full runs' records): the schedule is long enough where that curve stops rising." },
   { name: '04-word-inputs-val-loss', caption: 'Word inputs, teacher-forced validation loss per epoch, one line per arm: compare the BERT modes that cannot see the next words (static, causal) with the one that can (bidirectional).' },
-  { name: '04-beam-size', caption: 'Beam size: the reference decoded greedily, with beam 3 and with beam 5; the table beside it in notebook 04 gives each against beam 3 with its interval.' },
+  { name: '04-beam-size', caption: "Beam size: the reference's runs decoded with each beam of notebook 04's study; the table beside it there gives each beam against the runs' own with its interval." },
 ];
 
 function table(tables: readonly ExportedTable[], name: string): ExportedTable | undefined {
@@ -75,7 +76,7 @@ export function claimsAndTablesBlocks(tables: readonly ExportedTable[]): Block[]
 
 /** The reproduction's settings beside the paper's: from the baseline runs' records (config, environment). */
 export function differencesBlocks(finished: readonly RunEntry[]): Block[] {
-  const baseline = finished.find((e) => seedGroupName(e.summary?.name ?? '') === 'baseline');
+  const baseline = groupBySeedStem(finished, (e) => ({ name: e.summary!.name, config: e.summary!.config })).get('baseline')?.[0];
   const blocks: Block[] = [{ kind: 'heading', level: 2, text: 'What differs from the paper' }];
   if (!baseline?.summary) {
     blocks.push({ kind: 'paragraph', text: 'No finished baseline run (notebook 02) to compare settings with.' });
@@ -83,14 +84,14 @@ export function differencesBlocks(finished: readonly RunEntry[]): Block[] {
   }
   const flat = flattenConfig(baseline.summary.config);
   const v = (key: string) => (flat[key] === undefined || flat[key] === null ? '?' : String(flat[key]));
-  const environment = readEnvironment(baseline.dir);
+  const machine = machineOf(baseline);
   const ours = {
     data: v('data.source') === 'scenes' ? `generated scenes (${v('data.scenes.images')} images of ${v('data.scenes.size')} px, ${v('data.scenes.captionsPerImage')} captions each; README, "Data")` : `${v('data.source')}: ${v('data.dir')}`,
     encoder: v('encoder.kind') === 'pretrained' ? `${v('encoder.pretrained.model')}, layer ${v('encoder.pretrained.layer')} at ${v('encoder.inputSize')} px (frozen)` : `${v('encoder.kind')} at ${v('encoder.inputSize')} px`,
     bert: `${v('words.bert.model') === 'pretrain' ? "the project's own BERT (pretrained on the training captions; notebook 03)" : v('words.bert.model')}, mode ${v('words.bert.mode')}`,
     schedule: `Adam ${v('train.learningRate')}, batch ${v('train.batchSize')}, up to ${v('train.epochs')} epochs with early stopping, alpha_c ${v('train.alphaC')}; embedding ${v('words.dim')}, hidden ${v('decoder.hidden')}, attention ${v('decoder.attention')}`,
-    hardware: environment ? `${environment.cpus} (${baseline.summary.backend} backend)` : `${baseline.summary.backend} backend`,
-    metric: 'the COCO caption toolkit (coco-caption; PTB tokenizer), teacher-forced and free-running with beam 1 and 3',
+    hardware: machine ? `${machine} (${baseline.summary.backend} backend)` : `${baseline.summary.backend} backend`,
+    metric: `the COCO caption toolkit (coco-caption; PTB tokenizer), teacher-forced, and free-running with beam ${beams(baseline)}`,
   };
   blocks.push({
     kind: 'table',
@@ -101,13 +102,16 @@ export function differencesBlocks(finished: readonly RunEntry[]): Block[] {
   return blocks;
 }
 
-function readEnvironment(dir: string): { cpus: string } | undefined {
-  try {
-    const e = JSON.parse(fs.readFileSync(path.join(dir, 'environment.json'), 'utf8')) as { cpus?: { model?: string; count?: number } };
-    return { cpus: `${e.cpus?.count ?? '?'} CPU core(s), ${e.cpus?.model ?? 'unknown model'}` };
-  } catch {
-    return undefined;
-  }
+/** The free-running beams a run recorded test scores for: "1 and 3". */
+function beams(entry: RunEntry): string {
+  const found = [...new Set((entry.summary?.metrics ?? []).filter((m) => m.protocol === 'free-running' && m.split === 'test' && m.beam !== undefined).map((m) => m.beam!))].sort((a, b) => a - b);
+  return found.length === 0 ? '(none recorded)' : found.length === 1 ? String(found[0]) : `${found.slice(0, -1).join(', ')} and ${found[found.length - 1]}`;
+}
+
+/** "2 CPU core(s), AMD EPYC": the machine of a run's last attempt (its environment.json). */
+function machineOf(entry: RunEntry): string | undefined {
+  const cpus = new Run(entry.id, entry.dir).environment?.cpus;
+  return cpus ? `${cpus.count} CPU core(s), ${cpus.model}` : undefined;
 }
 
 /** The notebooks' figures with what to look at, in FIGURE_CAPTIONS' order; others follow under their names. */
@@ -128,21 +132,19 @@ export function figureBlocks(figuresDir: string, skipPrefix: string): { blocks: 
 /** Training time per model or arm (the runs' training_s), in all, and the machine. */
 export function computeBlocks(finished: readonly RunEntry[]): Block[] {
   const groups = new Map<string, { runs: number; seconds: number; backend: Set<string> }>();
-  for (const e of finished) {
-    const g = seedGroupName(e.summary!.name);
-    const entry = groups.get(g) ?? { runs: 0, seconds: 0, backend: new Set<string>() };
-    entry.runs++;
-    entry.seconds += e.summary!.trainingSeconds;
-    entry.backend.add(e.summary!.backend);
-    groups.set(g, entry);
+  for (const [label, members] of groupBySeedStem(finished, (e) => ({ name: e.summary!.name, config: e.summary!.config }))) {
+    groups.set(label, { runs: members.length, seconds: members.reduce((a, e) => a + e.summary!.trainingSeconds, 0), backend: new Set(members.map((e) => e.summary!.backend)) });
   }
   const total = [...groups.values()].reduce((a, g) => a + g.seconds, 0);
-  const machine = finished.length > 0 ? readEnvironment(finished[0].dir)?.cpus : undefined;
+  const gpu = finished.filter((e) => e.summary!.backend === 'node-gpu').reduce((a, e) => a + e.summary!.trainingSeconds, 0);
+  const machine = finished.length > 0 ? machineOf(finished[0]) : undefined;
   return [
     { kind: 'heading', level: 2, text: 'Compute' },
     {
       kind: 'paragraph',
-      text: `${finished.length} finished run(s), ${(total / 3600).toFixed(2)} hours of training in all${machine ? ` on ${machine}` : ''}; no GPU hours. Training time is each run's own (its \`training_s\`), so runs trained side by side count each.`,
+      text:
+        `${finished.length} finished run(s), ${(total / 3600).toFixed(2)} hours of training in all, ${((total - gpu) / 3600).toFixed(2)} of them on CPU${machine ? ` (the first run's machine: ${machine})` : ''} ` +
+        `and ${(gpu / 3600).toFixed(2)} on a GPU (the node-gpu backend). Training time is each run's own (its \`training_s\`), so runs trained side by side count each.`,
     },
     {
       kind: 'table',

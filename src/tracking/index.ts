@@ -26,7 +26,7 @@ export type { RunOrigin } from './run';
 export { listRuns, loadRun, readRunEntry, removeRun, resolveRunId } from './store';
 export type { RunEntry, RunFilter } from './store';
 export { compareRuns, runTable, stopLabel, tableOfRuns, shapeTable, toDataFrame } from './compare';
-export { groupBySeed, groupColumn, type GroupOptions } from './run-groups';
+export { groupBySeed, groupColumn, seedStem, type GroupOptions } from './run-groups';
 export type { CompareFilter, RunTable, Row, Cell } from './compare';
 export { exportMlflow, experimentIdOf, summaryMetricKey } from './mlflow';
 export type { MlflowExport, MlflowExportOptions } from './mlflow';

@@ -82,8 +82,13 @@ export function groupBySeed(table: RunTable, options: GroupOptions = {}): RunTab
   return { columns: ['group', 'baseline', 'n', 'seeds', ...differing, ...metrics.flatMap((m) => [groupColumn.mean(m), groupColumn.sd(m), groupColumn.min(m), groupColumn.max(m), groupColumn.difference(m)])], rows, params: differing, metrics: [...metricColumns, ...differences] };
 }
 
+/** A run name without its `-s<seed>` ending: `ablation-alpha-c-1-s3` -> `ablation-alpha-c-1`. */
+export function seedStem(name: string): string {
+  return name.replace(/-s\d+$/, '');
+}
+
 /** The runs' common name without a `-s<seed>` ending (their names joined where they differ). */
 function groupName(runs: readonly Row[]): string {
-  const stems = [...new Set(runs.map((r) => String(r.name ?? r.id).replace(/-s\d+$/, '')))];
+  const stems = [...new Set(runs.map((r) => seedStem(String(r.name ?? r.id))))];
   return stems.join(' | ');
 }

@@ -34,6 +34,7 @@ import { Worker } from 'worker_threads';
 
 import * as tf from '@tensorflow/tfjs';
 
+import { tsWorkerSource } from '../common/ts-worker';
 import type { BackendKind } from '../compute/backend';
 import { type GradientClip, type GradientSlots, summedSlots } from '../compute/adam';
 import { SharedPanels, sharePanels, type WeightsVersion } from '../compute/shared-panels';
@@ -285,8 +286,7 @@ export class DataParallelGroup {
     const total = layout.reduce((a, w) => a + w.size, 0);
     const shared = sharedMemory(workers, total);
     const panels = SharedPanels.create(2 * total + 65536); // the packed weights are at most about twice the weights (untouched memory costs nothing)
-    const entry = path.join(__dirname, 'data-parallel-worker.ts');
-    const boot = `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register(); require(${JSON.stringify(entry)});`;
+    const boot = tsWorkerSource(path.join(__dirname, 'data-parallel-worker.ts'));
     const handles = Array.from({ length: workers - 1 }, (_, k) => {
       const workerData: WorkerStart = { recipe, backend, slot: k + 1, shared, panels: panels.buffer };
       return new WorkerHandle(new Worker(boot, { eval: true, workerData }));

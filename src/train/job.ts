@@ -91,7 +91,7 @@ export function sceneAttention(data: PreparedData, captions: FreeRunningResult['
 export async function evaluateSplit(
   state: CaptionerState,
   split: 'val' | 'test',
-  decode: { beam: number; maxLength: number; lengthPenalty?: number; log?: ((line: string) => void) | null; runBeam?: number },
+  decode: { beam: number; maxLength: number; lengthPenalty?: number; log?: ((line: string) => void) | null; runBeam: number },
 ): Promise<Evaluation & { result: FreeRunningResult }> {
   const { data, captioner } = state;
   const result = await freeRunningEvaluation(captioner, data, data.images[split], { split, ...decode });
@@ -103,7 +103,7 @@ export async function evaluateSplit(
     metrics.push({ name: 'attention-box-area', value: attention.meanArea, ...label });
   }
   const files = evaluationFiles(data, result);
-  const filedAs = evaluationSplit(split, decode.beam, decode.runBeam ?? decode.beam); // another beam than the run's own: its own files
+  const filedAs = evaluationSplit(split, decode.beam, decode.runBeam); // another beam than the run's own (decode.beam of its config): its own files
   return { result, metrics, captions: { [filedAs]: files.captions }, attention: { [filedAs]: files.attention } };
 }
 
@@ -206,7 +206,7 @@ export async function captionerJob(config: CaptionerConfig, options: CaptionerJo
 
     evaluate: async (state, ctx) => {
       await ctx.restoreBest(); // the test split is decoded with the best epoch's weights
-      const { result: _result, ...evaluation } = await evaluateSplit(state, 'test', { ...config.decode, log: ctx.log });
+      const { result: _result, ...evaluation } = await evaluateSplit(state, 'test', { ...config.decode, runBeam: config.decode.beam, log: ctx.log });
       return evaluation;
     },
 

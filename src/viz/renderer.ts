@@ -151,7 +151,7 @@ export async function measureSvgText(svg: string): Promise<{ width: number; heig
   return queue(() => page.evaluate(`(${MEASURE_TEXT_IN_PAGE})(${JSON.stringify(svg)})`)) as Promise<{ width: number; height: number; texts: TextBox[] }>;
 }
 
-/** measureSvgText's page side, as source: it runs in Chromium, whose DOM Node's types do not describe. */
+/** measureSvgText's page side, as source text: it runs in Chromium's page, and this project compiles without the DOM's types. */
 const MEASURE_TEXT_IN_PAGE = `(markup) => {
   const host = document.createElement('div');
   host.innerHTML = markup;

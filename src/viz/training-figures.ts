@@ -185,11 +185,12 @@ export interface MetricBarsOptions {
 }
 
 /**
- * Grouped bars: one group per run or model, one bar per metric, and protocols never mixed.
+ * Grouped bars: one group per run or model, one bar per metric, and every bar's protocol said.
  * When every bar of a group shares one protocol (`test, free-running, beam 3`), the bars are
- * keyed by metric name (one colour per metric across the groups) and the protocol is the
- * group's second label line; otherwise there is one bar per metric and protocol, each named
- * with its protocol. Implementations other than coco-caption are always said.
+ * keyed by metric name (one colour per metric across the groups: a colour is a metric, not a
+ * protocol) and the protocol is the group's second label line; otherwise there is one bar per
+ * metric and protocol, each named with its protocol. Implementations other than coco-caption
+ * are always said.
  */
 export function metricBarsFigure(bars: readonly MetricBar[], options: MetricBarsOptions = {}): Figure {
   const kept = bars.filter((b) => !options.metrics || options.metrics.includes(b.metric.name));
@@ -216,7 +217,7 @@ export function metricBarsFigure(bars: readonly MetricBar[], options: MetricBars
       textposition: 'outside',
       cliponaxis: false,
       marker: { color: RUN_COLOURS[i % RUN_COLOURS.length] },
-      hovertemplate: `%{x}<br>${sample.name}: %{y}${byName ? '' : `<br>${protocolLabel(sample, { implementation: 'always' })}`}<extra></extra>`,
+      hovertemplate: `%{x}<br>${sample.name}: %{y}${byName ? '' : `<br>${protocolLabel(sample, { implementation: 'always' })}`}<extra></extra>`, // by name: the group's label line says the protocol
     };
   });
   const width = options.width ?? 820;
