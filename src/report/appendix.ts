@@ -18,13 +18,15 @@ import { metricColumn, type RunMetric } from '../tracking/records';
 import type { RunEntry } from '../tracking/store';
 import type { TableCell } from '../viz/tables';
 import type { Block } from './document';
-import { groupBySeedStem } from './groups';
+import type { RunGroups } from './groups';
 import type { ExportedTable } from './tables';
 
 export interface AppendixInput {
   results: string;
   entries: readonly RunEntry[];
   finished: readonly RunEntry[];
+  /** The finished runs by model or arm (groups.ts). */
+  groups: RunGroups;
   unfinished: readonly RunEntry[];
   damaged: readonly RunEntry[];
   tables: readonly ExportedTable[];
@@ -83,8 +85,7 @@ function referenceScaleNote(finished: readonly RunEntry[]): string {
 }
 
 /** Each model or arm (runs grouped by name without the seed) with its runs' ids. */
-function groupBlocks(finished: readonly RunEntry[]): Block[] {
-  const groups = groupBySeedStem(finished, (e) => ({ name: e.summary!.name, config: e.summary!.config }));
+function groupBlocks(groups: RunGroups): Block[] {
   if (groups.size === 0) return [];
   return [
     {
@@ -123,7 +124,7 @@ export function appendixBlocks(input: AppendixInput): Block[] {
     },
     { kind: 'paragraph', text: referenceScaleNote(finished) },
     { kind: 'heading', level: 3, text: 'Runs by model or arm (the labels of the body)' },
-    ...groupBlocks(finished),
+    ...groupBlocks(input.groups),
     { kind: 'heading', level: 3, text: 'Every run' },
   ];
 

@@ -25,7 +25,7 @@ import type { Figure } from '../viz/renderer';
 import { curvesOf, type RunCurves } from '../viz/training-figures';
 import { appendixBlocks } from './appendix';
 import { toHtml, toMarkdown, type Block } from './document';
-import { groupBySeedStem } from './groups';
+import { groupBySeedStem, runGroups } from './groups';
 import { claimsAndTablesBlocks, computeBlocks, differencesBlocks, figureBlocks, summaryBlocks } from './reproduction';
 import { readExportedTables, toCsv } from './tables';
 
@@ -142,14 +142,15 @@ export async function buildReport(options: ReportOptions = {}): Promise<ReportRe
   const generated = options.figures === false ? [] : await renderRunFigures(runs, figuresDir, warnings, log);
   const tables = readExportedTables(options.tables ?? path.join(out, 'tables'));
   const figures = figureBlocks(figuresDir, RUN_FIGURE_PREFIX);
+  const groups = runGroups(finished); // once, for the body and the appendix
   const blocks: Block[] = [
     { kind: 'heading', level: 1, text: 'Image captioning with BERT word inputs: a reproduction' },
     ...summaryBlocks(tables),
     ...claimsAndTablesBlocks(tables),
-    ...differencesBlocks(finished),
+    ...differencesBlocks(groups),
     ...figures.blocks,
-    ...computeBlocks(finished),
-    ...appendixBlocks({ results, entries, finished, unfinished, damaged, tables, generated, warnings, params: options.params }),
+    ...computeBlocks(finished, groups),
+    ...appendixBlocks({ results, entries, finished, groups, unfinished, damaged, tables, generated, warnings, params: options.params }),
   ];
   const figureFiles = [...generated.flatMap((g) => [`${g.name}.png`, `${g.name}.svg`]), ...figures.files];
 

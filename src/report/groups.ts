@@ -6,6 +6,7 @@
  */
 import { canonicalJson } from '../tracking/canonical';
 import { seedStem } from '../tracking/run-groups';
+import type { RunEntry } from '../tracking/store';
 
 /** A run as the report groups it: its name and its config (the seed, where the config holds one, is ignored). */
 export interface Groupable {
@@ -29,4 +30,12 @@ export function groupBySeedStem<T>(items: readonly T[], of: (item: T) => Groupab
     [...configs.values()].forEach((group, k) => out.set(configs.size === 1 ? stem : `${stem} (config ${k + 1})`, group));
   }
   return out;
+}
+
+/** The finished runs (entries with a summary) by model or arm: what the report's body and appendix share. */
+export type RunGroups = Map<string, RunEntry[]>;
+
+/** The finished runs' groups, by their summaries' names and configs. */
+export function runGroups(finished: readonly RunEntry[]): RunGroups {
+  return groupBySeedStem(finished, (e) => ({ name: e.summary!.name, config: e.summary!.config }));
 }

@@ -14,7 +14,7 @@ import { flattenConfig } from '../tracking/canonical';
 import { Run } from '../tracking/run';
 import type { RunEntry } from '../tracking/store';
 import type { Block } from './document';
-import { groupBySeedStem } from './groups';
+import type { RunGroups } from './groups';
 import type { ExportedTable } from './tables';
 
 /** What to look at in each figure the notebooks export, by name; the body shows these, in this order. */
@@ -75,8 +75,8 @@ export function claimsAndTablesBlocks(tables: readonly ExportedTable[]): Block[]
 }
 
 /** The reproduction's settings beside the paper's: from the baseline runs' records (config, environment). */
-export function differencesBlocks(finished: readonly RunEntry[]): Block[] {
-  const baseline = groupBySeedStem(finished, (e) => ({ name: e.summary!.name, config: e.summary!.config })).get('baseline')?.[0];
+export function differencesBlocks(groups: RunGroups): Block[] {
+  const baseline = groups.get('baseline')?.[0];
   const blocks: Block[] = [{ kind: 'heading', level: 2, text: 'What differs from the paper' }];
   if (!baseline?.summary) {
     blocks.push({ kind: 'paragraph', text: 'No finished baseline run (notebook 02) to compare settings with.' });
@@ -130,9 +130,9 @@ export function figureBlocks(figuresDir: string, skipPrefix: string): { blocks: 
 }
 
 /** Training time per model or arm (the runs' training_s), in all, and the machine. */
-export function computeBlocks(finished: readonly RunEntry[]): Block[] {
+export function computeBlocks(finished: readonly RunEntry[], runGroups: RunGroups): Block[] {
   const groups = new Map<string, { runs: number; seconds: number; backend: Set<string> }>();
-  for (const [label, members] of groupBySeedStem(finished, (e) => ({ name: e.summary!.name, config: e.summary!.config }))) {
+  for (const [label, members] of runGroups) {
     groups.set(label, { runs: members.length, seconds: members.reduce((a, e) => a + e.summary!.trainingSeconds, 0), backend: new Set(members.map((e) => e.summary!.backend)) });
   }
   const total = [...groups.values()].reduce((a, g) => a + g.seconds, 0);
