@@ -33,7 +33,9 @@ import {
   sumBleuStats,
 } from '../metrics';
 
-export type BootstrapMetric = 'BLEU-4' | 'CIDEr-D';
+/** The metrics the bootstrap recomputes, in the order it returns them. */
+export const BOOTSTRAP_METRICS = ['BLEU-4', 'CIDEr-D'] as const;
+export type BootstrapMetric = (typeof BOOTSTRAP_METRICS)[number];
 
 export interface PairedInput {
   /** Per test image, its reference captions (tokenized as the toolkit does: words joined by spaces). */
@@ -183,7 +185,7 @@ export function resampleDifferences(scores: BootstrapScores, n: number, seed: nu
   for (const draw of drawSequence(n, seed)) {
     if (r >= from) {
       const s = scores(draw);
-      for (const m of ['BLEU-4', 'CIDEr-D'] as const) differences[m][r - from] = s[m][0] - s[m][1];
+      for (const m of BOOTSTRAP_METRICS) differences[m][r - from] = s[m][0] - s[m][1];
     }
     if (++r >= to) break;
   }
@@ -192,7 +194,7 @@ export function resampleDifferences(scores: BootstrapScores, n: number, seed: nu
 
 /** The point estimates and the percentile intervals of the resamples' differences. */
 export function summariseBootstrap(observed: Record<BootstrapMetric, [number, number]>, differences: Record<BootstrapMetric, Float64Array>, level: number): PairedDifference[] {
-  return (['BLEU-4', 'CIDEr-D'] as const).map((metric) => {
+  return BOOTSTRAP_METRICS.map((metric) => {
     const sorted = Float64Array.from(differences[metric]).sort();
     const tail = Math.round(((1 - level) / 2) * 1e12) / 1e12; // 0.025 for 95 %, not 0.025000000000000022
     const [low, high] = [quantile(sorted, tail), quantile(sorted, 1 - tail)];

@@ -8,11 +8,12 @@
  *   comparisonRows(rows);   // study, arm, n, BLEU-4, Δ BLEU-4 [95 % CI], CIDEr-D, Δ CIDEr-D [95 % CI], interval excludes 0
  */
 import { spreadOf, testMetric, type AblationArm, type Spread } from './ablations';
-import type { BootstrapMetric, PairedDifference } from './bootstrap';
+import { BOOTSTRAP_METRICS, type BootstrapMetric, type PairedDifference } from './bootstrap';
 import { formatDifference } from './format';
 import { runsBootstrap } from './run-bootstrap';
 
-export const COMPARED_METRICS: readonly BootstrapMetric[] = ['BLEU-4', 'CIDEr-D'];
+/** The metrics every comparison reports: the bootstrap's. */
+export const COMPARED_METRICS: readonly BootstrapMetric[] = BOOTSTRAP_METRICS;
 
 export interface ComparisonRequest {
   arm: AblationArm;
