@@ -10,9 +10,10 @@ import { before, test } from 'node:test';
 import { compareArms, comparisonRows } from '../../src/analysis/comparisons';
 import { runsBootstrap } from '../../src/analysis/run-bootstrap';
 import { selectBackend } from '../../src/compute/backend';
-import { configFromIdentity, resolveConfig } from '../../src/config';
-import { experiment, loadRun, type Run } from '../../src/tracking';
-import { captionerJob, ensureEvaluation } from '../../src/train/job';
+import { configFromIdentity } from '../../src/config';
+import { loadRun, type Run } from '../../src/tracking';
+import { ensureEvaluation } from '../../src/train/job';
+import { trainTinyCaptioner } from './tiny-captioner';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'run-bootstrap-'));
 const runs: Record<string, Run> = {};
@@ -20,16 +21,7 @@ const runs: Record<string, Run> = {};
 before(async () => {
   await selectBackend({ force: 'wasm', log: null });
   const train = async (name: string, hidden: number, seed: number) => {
-    const config = resolveConfig('quick', {
-      seed,
-      data: { dir: path.join(root, 'scenes'), scenes: { images: 40, size: 64, seed: 3, occlusion: 0, captionsPerImage: 5 } },
-      encoder: { kind: 'small-cnn', inputSize: 64, normalisation: 'imagenet', cache: { dir: path.join(root, 'features'), dtype: 'float16', batchSize: 16 } },
-      decoder: { hidden, attention: 16 },
-      words: { dim: 16 },
-      train: { epochs: 2, batchSize: 16 },
-      decode: { beam: 1, maxLength: 12, lengthPenalty: 0 },
-    });
-    runs[name] = await experiment(await captionerJob(config, { log: null, name }), { root, log: () => {}, progress: 'none' });
+    runs[name] = await trainTinyCaptioner(root, name, { hidden, seed });
   };
   await train('arm-s1', 32, 1);
   await train('ref-s1', 16, 1);

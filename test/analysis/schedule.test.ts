@@ -10,9 +10,8 @@ import { before, test } from 'node:test';
 
 import { keptByLength, scheduleCheck } from '../../src/analysis/schedule';
 import { selectBackend } from '../../src/compute/backend';
-import { resolveConfig } from '../../src/config';
-import { experiment, type Run } from '../../src/tracking';
-import { captionerJob } from '../../src/train/job';
+import type { Run } from '../../src/tracking';
+import { trainTinyCaptioner } from './tiny-captioner';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'schedule-'));
 const runs: Record<string, Run> = {};
@@ -20,16 +19,7 @@ const runs: Record<string, Run> = {};
 before(async () => {
   await selectBackend({ force: 'wasm', log: null });
   const train = async (name: string, epochs: number, seed: number) => {
-    const config = resolveConfig('quick', {
-      seed,
-      data: { dir: path.join(root, 'scenes'), scenes: { images: 40, size: 64, seed: 3, occlusion: 0, captionsPerImage: 5 } },
-      encoder: { kind: 'small-cnn', inputSize: 64, normalisation: 'imagenet', cache: { dir: path.join(root, 'features'), dtype: 'float16', batchSize: 16 } },
-      decoder: { hidden: 16, attention: 16 },
-      words: { dim: 16 },
-      train: { epochs, batchSize: 16, earlyStopping: { patience: 10 } },
-      decode: { beam: 1, maxLength: 12, lengthPenalty: 0 },
-    });
-    runs[name] = await experiment(await captionerJob(config, { log: null, name }), { root, log: () => {}, progress: 'none' });
+    runs[name] = await trainTinyCaptioner(root, name, { seed, epochs, patience: 10 });
   };
   await train('full-s1', 4, 1);
   await train('short-s1', 2, 1);
